@@ -1,0 +1,94 @@
+// Error values of the mkv core: each error's code, its exact message text and its HTTP status.
+#pragma once
+
+#include <boost/system/result.hpp>
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+namespace mkv {
+
+// Every way a request can fail. Adding a code here breaks the build until http_status() and
+// message() say how it is shown: both switch without a default.
+enum class errc {
+  not_found,            // the key is not in the index
+  corrupt_record,       // the index holds the key with no volumes
+  database,             // the index backend failed
+  volume_write_failed,  // a PUT could not be written to every placement volume
+  not_enough_volumes,   // fewer volumes are configured than the replication factor
+  invalid_key,          // the request path is not an acceptable key
+  invalid_query,        // the list query string is malformed
+  key_conflict,         // key-as-path: the key is a path prefix of another key or the reverse
+  method_not_allowed,   // the method is not served on this target
+  bad_request,          // the HTTP request itself is malformed
+};
+
+// An error code plus the detail its message needs.
+struct Error {
+  errc code;
+  std::string detail;
+
+  static Error not_found() { return {errc::not_found, {}}; }
+  static Error corrupt_record(std::string key) { return {errc::corrupt_record, std::move(key)}; }
+  static Error database(std::string detail) { return {errc::database, std::move(detail)}; }
+  static Error volume_write_failed(std::string detail = {}) {
+    return {errc::volume_write_failed, std::move(detail)};
+  }
+  static Error not_enough_volumes(std::size_t need, std::size_t have) {
+    return {errc::not_enough_volumes, std::to_string(need) + ' ' + std::to_string(have)};
+  }
+  static Error invalid_key(std::string reason) { return {errc::invalid_key, std::move(reason)}; }
+  static Error invalid_query(std::string reason) {
+    return {errc::invalid_query, std::move(reason)};
+  }
+  static Error key_conflict(std::string detail) { return {errc::key_conflict, std::move(detail)}; }
+  static Error method_not_allowed() { return {errc::method_not_allowed, {}}; }
+  static Error bad_request(std::string detail) { return {errc::bad_request, std::move(detail)}; }
+
+  friend bool operator==(const Error&, const Error&) = default;
+};
+
+// A value of T, or the Error that prevented it.
+template <class T>
+using Result = boost::system::result<T, Error>;
+
+// Returns the HTTP status an error is answered with.
+[[nodiscard]] inline unsigned http_status(errc code) {
+  switch (code) {
+    case errc::not_found: return 404;
+    case errc::corrupt_record: return 500;
+    case errc::database: return 500;
+    case errc::volume_write_failed: return 502;
+    case errc::not_enough_volumes: return 503;
+    case errc::invalid_key: return 400;
+    case errc::invalid_query: return 400;
+    case errc::key_conflict: return 409;
+    case errc::method_not_allowed: return 405;
+    case errc::bad_request: return 400;
+  }
+  return 500;  // unreachable: every code is handled above
+}
+
+// Returns the plain-text message a client sees for an error.
+[[nodiscard]] inline std::string message(const Error& e) {
+  switch (e.code) {
+    case errc::not_found: return "not found";
+    case errc::corrupt_record: return "corrupt record for key " + e.detail + ": no volumes";
+    case errc::database: return "database error: " + e.detail;
+    case errc::volume_write_failed: return "not all volume writes succeeded";
+    case errc::not_enough_volumes: {
+      const auto space = e.detail.find(' ');
+      return "need " + e.detail.substr(0, space) + " volumes but only " +
+             e.detail.substr(space + 1) + " available";
+    }
+    case errc::invalid_key: return "invalid key: " + e.detail;
+    case errc::invalid_query: return "invalid query: " + e.detail;
+    case errc::key_conflict: return "key conflict: " + e.detail;
+    case errc::method_not_allowed: return "method not allowed";
+    case errc::bad_request: return "bad request: " + e.detail;
+  }
+  return "internal error";  // unreachable: every code is handled above
+}
+
+}  // namespace mkv
