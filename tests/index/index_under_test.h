@@ -1,0 +1,130 @@
+// The backend the index conformance suite runs against, chosen at compile time by
+// MKV_TEST_SQLITE or MKV_TEST_LMDB, and the helpers every conformance test shares.
+#pragma once
+
+#include "mkv/index.h"
+#include "mkv/record.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#if defined(MKV_TEST_SQLITE)
+#include "sqlite_index.h"
+using IndexUnderTest = mkv::SqliteIndex;
+#elif defined(MKV_TEST_LMDB)
+#include "lmdb_index.h"
+using IndexUnderTest = mkv::LmdbIndex;
+#else
+#error "define MKV_TEST_SQLITE or MKV_TEST_LMDB"
+#endif
+
+static_assert(mkv::Index<IndexUnderTest>);
+
+// A fresh directory under /tmp, removed with everything in it when destroyed.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = "/tmp/mkv-index-test-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
+    path_ = pattern;
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+
+  // Returns where the index lives inside this directory.
+  std::string index_path() const { return (path_ / "index").string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Returns the index at path, ending the test if it does not open.
+inline IndexUnderTest open_index(const std::string& path) {
+  auto index = IndexUnderTest::open(path);
+  if (!index) FAIL("open failed: " << index.error().detail);
+  return std::move(*index);
+}
+
+inline mkv::Record record(std::uint64_t size, std::vector<std::string> volumes = {"http://v1:80"}) {
+  return mkv::Record{std::move(volumes), size};
+}
+
+inline mkv::Write put(std::string key, mkv::Record r) { return {std::move(key), std::move(r)}; }
+inline mkv::Write erase(std::string key) { return {std::move(key), std::nullopt}; }
+
+// Applies batch, failing the test if it does not succeed.
+inline void apply_ok(IndexUnderTest& index, const std::vector<mkv::Write>& batch) {
+  const auto applied = index.apply(batch);
+  REQUIRE_MESSAGE(applied.has_value(), applied.error().detail);
+}
+
+// Returns the record of key, failing the test on an error.
+inline std::optional<mkv::Record> get_ok(IndexUnderTest& index, std::string_view key) {
+  auto got = index.get(key);
+  REQUIRE_MESSAGE(got.has_value(), got.error().detail);
+  return std::move(*got);
+}
+
+// Returns list(prefix, start, limit), failing the test on an error.
+inline std::vector<std::string> list_ok(IndexUnderTest& index, std::string_view prefix,
+                                        std::string_view start, std::size_t limit) {
+  auto keys = index.list(prefix, start, limit);
+  REQUIRE_MESSAGE(keys.has_value(), keys.error().detail);
+  return std::move(*keys);
+}
+
+// Returns scan(start, limit), failing the test on an error.
+inline std::vector<mkv::Entry> scan_ok(IndexUnderTest& index, std::string_view start,
+                                       std::size_t limit) {
+  auto entries = index.scan(start, limit);
+  REQUIRE_MESSAGE(entries.has_value(), entries.error().detail);
+  return std::move(*entries);
+}
+
+// Returns every key under prefix, read the way the server pages: pages of page_size keys,
+// each page asked for with one extra key whose value starts the next page.
+inline std::vector<std::string> list_paged(IndexUnderTest& index, std::string_view prefix,
+                                           std::size_t page_size) {
+  std::vector<std::string> all;
+  std::string start;
+  for (;;) {
+    auto rows = list_ok(index, prefix, start, page_size + 1);
+    REQUIRE(rows.size() <= page_size + 1);
+    const bool more = rows.size() > page_size;
+    if (more) start = rows[page_size];
+    rows.resize(std::min(rows.size(), page_size));
+    all.insert(all.end(), rows.begin(), rows.end());
+    if (!more) return all;
+  }
+}
+
+// Returns every entry of the index, read in pages of page_size entries.
+inline std::vector<mkv::Entry> scan_all(IndexUnderTest& index, std::size_t page_size = 1000) {
+  std::vector<mkv::Entry> all;
+  std::string start;
+  for (;;) {
+    auto rows = scan_ok(index, start, page_size + 1);
+    const bool more = rows.size() > page_size;
+    if (more) start = rows[page_size].key;
+    rows.resize(std::min(rows.size(), page_size));
+    for (auto& e : rows) all.push_back(std::move(e));
+    if (!more) return all;
+  }
+}
+
+// Stores a row under key whose volumes text is not JSON, bypassing the index's own writer.
+// The index at path must be closed. Each backend's test source defines it.
+void write_corrupt_volumes(const std::string& path, const std::string& key);
