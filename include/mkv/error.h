@@ -4,6 +4,8 @@
 #include <boost/system/result.hpp>
 
 #include <cstddef>
+#include <ostream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -43,7 +45,10 @@ struct Error {
     return {errc::invalid_query, std::move(reason)};
   }
   static Error key_conflict(std::string detail) { return {errc::key_conflict, std::move(detail)}; }
-  static Error method_not_allowed() { return {errc::method_not_allowed, {}}; }
+  // allow: the methods the target does serve, as the Allow header lists them.
+  static Error method_not_allowed(std::string allow) {
+    return {errc::method_not_allowed, std::move(allow)};
+  }
   static Error bad_request(std::string detail) { return {errc::bad_request, std::move(detail)}; }
 
   friend bool operator==(const Error&, const Error&) = default;
@@ -89,6 +94,14 @@ using Result = boost::system::result<T, Error>;
     case errc::bad_request: return "bad request: " + e.detail;
   }
   return "internal error";  // unreachable: every code is handled above
+}
+
+// Writes the error's message; test failures show it.
+inline std::ostream& operator<<(std::ostream& os, const Error& e) { return os << message(e); }
+
+// Called by Result<T>::value() on an error: throws std::runtime_error with the message.
+[[noreturn]] inline void throw_exception_from_error(const Error& e, const boost::source_location&) {
+  throw std::runtime_error(message(e));
 }
 
 }  // namespace mkv

@@ -97,6 +97,12 @@ struct Volume {
   return v.path + '/' + encode_key(key);
 }
 
+// Returns the request target of a staging file on volume v. Staged overwrites are written
+// there and then moved onto the key; `token` is unique per PUT and has no '/'.
+[[nodiscard]] inline std::string staging_target(const Volume& v, std::string_view token) {
+  return v.path + '/' + std::string(reserved_segment) + "/staging/" + std::string(token);
+}
+
 // Returns the absolute URL of key on the volume whose normalised URL is volume_url; this is
 // the Location of a GET's redirect.
 [[nodiscard]] inline std::string volume_location(std::string_view volume_url,

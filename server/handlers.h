@@ -1,0 +1,55 @@
+// The request handlers of `mkv serve`: one per operation, each a sequence of steps that
+// executes the core's decisions.
+#pragma once
+
+#include "app.h"
+
+#include "mkv/error.h"
+#include "mkv/route.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace mkv {
+
+using Reply = http::response<http::string_body>;
+
+// The body of the request being handled, read from the client connection in pieces.
+class RequestBody {
+ public:
+  RequestBody(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+              http::request_parser<http::buffer_body>& parser, std::chrono::seconds timeout)
+      : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout) {}
+
+  // Returns the declared Content-Length, or nullopt for a chunked body.
+  std::optional<std::uint64_t> length() const {
+    const auto length = parser_.content_length();
+    return length ? std::optional<std::uint64_t>(*length) : std::nullopt;
+  }
+  // Returns whether the whole body has been read.
+  bool done() const { return parser_.is_done(); }
+
+  // Tells a client that sent "Expect: 100-continue" to go on sending the body.
+  net::awaitable<Result<void>> continue_if_expected();
+
+  // Fills out with the next bytes of the body; returns fewer only at its end (then done()).
+  // A client that stalls, disconnects or sends a malformed body yields bad_request.
+  net::awaitable<Result<std::size_t>> read(std::span<char> out);
+
+ private:
+  beast::tcp_stream& stream_;
+  beast::flat_buffer& buffer_;
+  http::request_parser<http::buffer_body>& parser_;
+  std::chrono::seconds timeout_;
+  bool continued_ = false;
+};
+
+// Carries out a routed request and returns the reply, or the error to answer with.
+net::awaitable<Result<Reply>> handle(App& app, Route route, RequestBody& body);
+
+}  // namespace mkv

@@ -1,0 +1,103 @@
+// Group commit: request handlers queue index writes, one thread applies everything queued
+// in one transaction, then wakes each handler with the outcome. Many small writes share one
+// durable commit, and only that thread ever writes the index.
+#pragma once
+
+#include "index_backend.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace mkv {
+
+namespace net = boost::asio;
+
+class IndexWriter {
+ public:
+  // Starts the writer thread; index must outlive this object.
+  explicit IndexWriter(IndexBackend& index) : index_(index), thread_([this] { run(); }) {}
+  IndexWriter(const IndexWriter&) = delete;
+  IndexWriter& operator=(const IndexWriter&) = delete;
+
+  // Applies what is queued, then stops the thread.
+  ~IndexWriter() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+  // Completes once write is durable in the index, or with the error that prevented it.
+  net::awaitable<Result<void>> apply(Write write) {
+    auto executor = co_await net::this_coro::executor;
+    co_return co_await net::async_initiate<decltype(net::use_awaitable), void(Result<void>)>(
+        [this, &executor](auto handler, Write w) {
+          enqueue({std::move(w), executor, std::move(handler)});
+        },
+        net::use_awaitable, std::move(write));
+  }
+
+ private:
+  using Handler = net::any_completion_handler<void(Result<void>)>;
+  struct Pending {
+    Write write;
+    net::any_io_executor executor;  // where the waiting coroutine runs
+    Handler handler;
+  };
+
+  void enqueue(Pending pending) {
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(pending));
+    }
+    wake_.notify_one();
+  }
+
+  void run() {
+    std::vector<Pending> batch;
+    std::vector<Write> writes;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        batch.swap(queue_);
+      }
+      writes.clear();
+      for (auto& p : batch) writes.push_back(std::move(p.write));
+      Result<void> outcome = index_.apply(writes);
+      if (outcome || batch.size() == 1) {
+        for (auto& p : batch) complete(std::move(p), outcome);
+      } else {
+        // Apply one by one so each handler learns its own outcome.
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          complete(std::move(batch[i]), index_.apply(std::span(&writes[i], 1)));
+        }
+      }
+      batch.clear();
+    }
+  }
+
+  static void complete(Pending pending, Result<void> outcome) {
+    net::post(pending.executor, [h = std::move(pending.handler), outcome = std::move(outcome)]() mutable {
+      std::move(h)(std::move(outcome));
+    });
+  }
+
+  IndexBackend& index_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Pending> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace mkv

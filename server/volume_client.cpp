@@ -1,0 +1,210 @@
+// The HTTP client for nginx volumes (see volume_client.h).
+#include "volume_client.h"
+
+#include <boost/asio/experimental/as_tuple.hpp>
+
+#include <utility>
+
+namespace mkv {
+
+namespace {
+
+constexpr auto as_values = net::experimental::as_tuple(net::use_awaitable);
+
+Error transport_error(const Volume& v, std::string_view what, const boost::system::error_code& ec) {
+  return Error::volume_write_failed(v.url + ": " + std::string(what) + ": " + ec.message());
+}
+
+}  // namespace
+
+VolumeConnections::VolumeConnections(net::any_io_executor executor, Volume volume,
+                                     VolumeOptions options)
+    : executor_(std::move(executor)), volume_(std::move(volume)), options_(options) {}
+
+net::awaitable<Result<Connection>> VolumeConnections::acquire() {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    while (!idle_.empty()) {
+      Idle idle = std::move(idle_.back());
+      idle_.pop_back();
+      if (now - idle.since < options_.idle_limit) {
+        co_return Connection{std::move(idle.stream), true};
+      }
+    }
+  }
+  net::ip::tcp::resolver resolver(executor_);
+  auto [rec, endpoints] = co_await resolver.async_resolve(volume_.host, volume_.port, as_values);
+  if (rec) co_return transport_error(volume_, "resolve", rec);
+  beast::tcp_stream stream(executor_);
+  stream.expires_after(options_.connect_timeout);
+  auto [cec, endpoint] = co_await stream.async_connect(endpoints, as_values);
+  if (cec) co_return transport_error(volume_, "connect", cec);
+  stream.socket().set_option(net::ip::tcp::no_delay(true));
+  co_return Connection{std::move(stream), false};
+}
+
+void VolumeConnections::release(Connection connection) {
+  std::lock_guard lock(mutex_);
+  if (idle_.size() >= options_.max_idle) return;
+  idle_.push_back({std::move(connection.stream), std::chrono::steady_clock::now()});
+}
+
+Upload::Upload(VolumeConnections& volume, std::string target, std::optional<std::uint64_t> length)
+    : volume_(volume), target_(std::move(target)), length_(length) {}
+
+net::awaitable<Result<void>> Upload::start() {
+  auto connection = co_await volume_.acquire();
+  if (!connection) co_return connection.error();
+  connection_.emplace(std::move(*connection));
+  request_ = {};
+  request_.method(http::verb::put);
+  request_.target(target_);
+  request_.version(11);
+  request_.set(http::field::host, volume_.volume().host + ':' + volume_.volume().port);
+  if (length_) {
+    request_.content_length(*length_);
+  } else {
+    request_.chunked(true);
+  }
+  serializer_.emplace(request_);
+  connection_->stream.expires_after(volume_.options().io_timeout);
+  auto [ec, n] = co_await http::async_write_header(connection_->stream, *serializer_, as_values);
+  if (ec) co_return transport_error(volume_.volume(), "write", ec);
+  co_return Result<void>{};
+}
+
+net::awaitable<Result<void>> Upload::write_piece(net::const_buffer piece, bool last) {
+  auto& body = request_.body();
+  body.data = piece.size() ? const_cast<void*>(piece.data()) : nullptr;
+  body.size = piece.size();
+  body.more = !last;
+  connection_->stream.expires_after(volume_.options().io_timeout);
+  auto [ec, n] = co_await http::async_write(connection_->stream, *serializer_, as_values);
+  if (ec && ec != http::error::need_buffer) co_return transport_error(volume_.volume(), "write", ec);
+  co_return Result<void>{};
+}
+
+net::awaitable<VolumeReply> Upload::finish() {
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024);
+  connection_->stream.expires_after(volume_.options().io_timeout);
+  auto [ec, n] = co_await http::async_read(connection_->stream, buffer, parser, as_values);
+  if (ec) co_return transport_error(volume_.volume(), "read", ec);
+  const unsigned status = parser.get().result_int();
+  if (parser.get().keep_alive()) volume_.release(std::move(*connection_));
+  connection_.reset();
+  co_return status;
+}
+
+net::awaitable<void> Upload::send(net::const_buffer piece, bool last) {
+  if (reply_) co_return;
+  // A body sent whole in one piece can be sent again if a reused keep-alive connection turns
+  // out to have been closed by the volume; a streamed body cannot.
+  const bool resendable = !started_ && last;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!started_) {
+      started_ = true;
+      if (auto r = co_await start(); !r) {
+        reply_ = r.error();
+        co_return;
+      }
+    }
+    const bool reused = connection_->reused;
+    auto written = co_await write_piece(piece, last);
+    if (written && !last) co_return;
+    VolumeReply reply = written ? co_await finish() : VolumeReply(written.error());
+    if (reply || !(resendable && reused && attempt == 0)) {
+      reply_ = std::move(reply);
+      if (!reply_->has_value()) connection_.reset();
+      co_return;
+    }
+    connection_.reset();
+    started_ = false;
+  }
+}
+
+VolumeClient::VolumeClient(net::any_io_executor executor, const std::vector<Volume>& volumes,
+                           VolumeOptions options)
+    : executor_(std::move(executor)), options_(options) {
+  for (const auto& v : volumes) {
+    configured_.emplace(v.url, std::make_unique<VolumeConnections>(executor_, v, options_));
+  }
+}
+
+VolumeConnections* VolumeClient::find(std::string_view url) {
+  if (auto it = configured_.find(url); it != configured_.end()) return it->second.get();
+  std::lock_guard lock(others_mutex_);
+  if (auto it = others_.find(url); it != others_.end()) return it->second.get();
+  auto v = parse_volume_url(url);
+  if (!v) return nullptr;
+  auto [it, inserted] = others_.emplace(std::string(url),
+                                        std::make_unique<VolumeConnections>(executor_, *v, options_));
+  return it->second.get();
+}
+
+net::awaitable<Result<http::response<http::string_body>>> VolumeClient::exchange(
+    VolumeConnections& volume, http::request<http::empty_body> request, std::uint64_t limit) {
+  request.version(11);
+  request.set(http::field::host, volume.volume().host + ':' + volume.volume().port);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto connection = co_await volume.acquire();
+    if (!connection) co_return connection.error();
+    auto& stream = connection->stream;
+    stream.expires_after(options_.io_timeout);
+    auto [wec, written] = co_await http::async_write(stream, request, as_values);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(limit);
+    if (request.method() == http::verb::head) parser.skip(true);
+    boost::system::error_code rec;
+    if (!wec) {
+      stream.expires_after(options_.io_timeout);
+      std::tie(rec, std::ignore) = co_await http::async_read(stream, buffer, parser, as_values);
+    }
+    const auto ec = wec ? wec : rec;
+    if (!ec) {
+      auto response = parser.release();
+      if (response.keep_alive()) volume.release(std::move(*connection));
+      co_return response;
+    }
+    // Idempotent requests are sent again once when a reused connection turns out closed.
+    if (!connection->reused || attempt == 1) co_return transport_error(volume.volume(), "exchange", ec);
+  }
+  co_return Error::volume_write_failed("unreachable");
+}
+
+net::awaitable<VolumeReply> VolumeClient::remove(std::string_view url, std::string target) {
+  auto* volume = find(url);
+  if (!volume) co_return Error::volume_write_failed("bad volume URL " + std::string(url));
+  http::request<http::empty_body> request{http::verb::delete_, target, 11};
+  auto response = co_await exchange(*volume, std::move(request), 64 * 1024);
+  if (!response) co_return response.error();
+  co_return response->result_int();
+}
+
+net::awaitable<VolumeReply> VolumeClient::move(std::string_view url, std::string from,
+                                               std::string to) {
+  auto* volume = find(url);
+  if (!volume) co_return Error::volume_write_failed("bad volume URL " + std::string(url));
+  http::request<http::empty_body> request{http::verb::move, from, 11};
+  request.set(http::field::destination, to);
+  request.set(http::field::overwrite, "T");
+  auto response = co_await exchange(*volume, std::move(request), 64 * 1024);
+  if (!response) co_return response.error();
+  co_return response->result_int();
+}
+
+net::awaitable<Result<std::pair<unsigned, std::string>>> VolumeClient::get(std::string_view url,
+                                                                            std::string target,
+                                                                            std::uint64_t limit) {
+  auto* volume = find(url);
+  if (!volume) co_return Error::volume_write_failed("bad volume URL " + std::string(url));
+  http::request<http::empty_body> request{http::verb::get, target, 11};
+  auto response = co_await exchange(*volume, std::move(request), limit);
+  if (!response) co_return response.error();
+  co_return std::pair<unsigned, std::string>{response->result_int(), std::move(response->body())};
+}
+
+}  // namespace mkv

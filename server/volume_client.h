@@ -1,0 +1,140 @@
+// The HTTP client for nginx volumes: keep-alive connection pools, streamed PUTs, DELETE,
+// MOVE and GET, each with connect and IO timeouts. IO only; no decisions.
+#pragma once
+
+#include "mkv/error.h"
+#include "mkv/volume.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mkv {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+struct VolumeOptions {
+  std::chrono::milliseconds connect_timeout{3000};  // TCP connect
+  std::chrono::milliseconds io_timeout{30000};      // any one read or write making no progress
+  std::chrono::seconds idle_limit{20};  // idle connections older than this are not reused
+                                        // (below nginx's keepalive_timeout of 75 s)
+  std::size_t max_idle = 256;           // idle connections kept per volume
+};
+
+// An open connection to a volume, and whether it served a request before.
+struct Connection {
+  beast::tcp_stream stream;
+  bool reused = false;
+};
+
+// The keep-alive connections to one volume. Thread-safe: a mutex guards only the idle list,
+// never an IO.
+class VolumeConnections {
+ public:
+  VolumeConnections(net::any_io_executor executor, Volume volume, VolumeOptions options);
+
+  const Volume& volume() const { return volume_; }
+  const VolumeOptions& options() const { return options_; }
+
+  // Returns an idle connection young enough to reuse, or a newly connected one.
+  net::awaitable<Result<Connection>> acquire();
+
+  // Takes back a connection whose last exchange ended cleanly and may be kept alive.
+  void release(Connection connection);
+
+ private:
+  struct Idle {
+    beast::tcp_stream stream;
+    std::chrono::steady_clock::time_point since;
+  };
+
+  net::any_io_executor executor_;
+  Volume volume_;
+  VolumeOptions options_;
+  std::mutex mutex_;
+  std::vector<Idle> idle_;
+};
+
+// A volume's answer: the HTTP status, or the transport failure as Error::volume_write_failed.
+using VolumeReply = Result<unsigned>;
+
+// One PUT of a body to one volume, sent in pieces as the body arrives. Destroying an
+// unfinished upload closes its connection, so the volume discards the partial body.
+class Upload {
+ public:
+  // length: the body size if known (sent as Content-Length), else the body is sent chunked.
+  Upload(VolumeConnections& volume, std::string target, std::optional<std::uint64_t> length);
+  Upload(const Upload&) = delete;
+  Upload& operator=(const Upload&) = delete;
+
+  // Sends the next piece of the body; `last` ends it and reads the volume's answer. Does
+  // nothing once the upload has failed.
+  net::awaitable<void> send(net::const_buffer piece, bool last);
+
+  // Returns whether the volume answered the finished upload with 201 or 204.
+  bool stored() const { return reply_ && (*reply_ == 201 || *reply_ == 204); }
+  // Returns the volume's answer, or why there is none (empty before the last piece).
+  const std::optional<VolumeReply>& reply() const { return reply_; }
+  const Volume& volume() const { return volume_.volume(); }
+  const std::string& target() const { return target_; }
+
+ private:
+  net::awaitable<Result<void>> start();
+  net::awaitable<Result<void>> write_piece(net::const_buffer piece, bool last);
+  net::awaitable<VolumeReply> finish();
+
+  VolumeConnections& volume_;
+  std::string target_;
+  std::optional<std::uint64_t> length_;
+  std::optional<Connection> connection_;
+  http::request<http::buffer_body> request_;
+  std::optional<http::request_serializer<http::buffer_body>> serializer_;
+  std::optional<VolumeReply> reply_;
+  bool started_ = false;
+};
+
+// The volume pools of a process, by volume URL.
+class VolumeClient {
+ public:
+  VolumeClient(net::any_io_executor executor, const std::vector<Volume>& volumes,
+               VolumeOptions options);
+
+  // Returns the pool of a volume URL; URLs not configured (a record may name a volume that
+  // was removed) get a pool on first use, or nullptr if the URL does not parse.
+  VolumeConnections* find(std::string_view url);
+
+  // DELETE target; returns the status (204, 404, ...).
+  net::awaitable<VolumeReply> remove(std::string_view url, std::string target);
+  // MOVE from onto to (a rename on the volume, replacing to); returns the status.
+  net::awaitable<VolumeReply> move(std::string_view url, std::string from, std::string to);
+  // GET target, body up to limit bytes; returns the status and body.
+  net::awaitable<Result<std::pair<unsigned, std::string>>> get(std::string_view url,
+                                                                std::string target,
+                                                                std::uint64_t limit);
+
+  const VolumeOptions& options() const { return options_; }
+
+ private:
+  net::awaitable<Result<http::response<http::string_body>>> exchange(
+      VolumeConnections& volume, http::request<http::empty_body> request, std::uint64_t limit);
+
+  net::any_io_executor executor_;
+  VolumeOptions options_;
+  std::map<std::string, std::unique_ptr<VolumeConnections>, std::less<>> configured_;
+  std::mutex others_mutex_;
+  std::map<std::string, std::unique_ptr<VolumeConnections>, std::less<>> others_;
+};
+
+}  // namespace mkv

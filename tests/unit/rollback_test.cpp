@@ -1,0 +1,74 @@
+// PUT fan-out decisions: write mode, rollback after a failed volume, settling after moves.
+#include "mkv/rollback.h"
+
+#include <doctest/doctest.h>
+
+#include <optional>
+#include <vector>
+
+using mkv::MoveDecision;
+
+TEST_CASE("put_mode stages only overwrites") {
+  CHECK(mkv::put_mode(std::nullopt) == mkv::PutMode::direct);
+  CHECK(mkv::put_mode(mkv::Record{{"http://v1"}, 3}) == mkv::PutMode::staged);
+  CHECK(mkv::put_mode(mkv::Record{{}, 0}) == mkv::PutMode::staged);
+}
+
+TEST_CASE("decide_rollback commits only when every volume wrote") {
+  struct Case {
+    std::vector<bool> written;
+    mkv::FanOutDecision decision;
+  };
+  const std::vector<Case> cases = {
+      {{true}, {true, {}}},
+      {{true, true}, {true, {}}},
+      {{true, true, true}, {true, {}}},
+      {{false}, {false, {}}},
+      {{true, false}, {false, {0}}},
+      {{false, true}, {false, {1}}},
+      {{false, false}, {false, {}}},
+      {{true, false, true}, {false, {0, 2}}},
+      {{false, true, false}, {false, {1}}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.written);
+    CHECK(mkv::decide_rollback(c.written) == c.decision);
+  }
+}
+
+TEST_CASE("decide_after_moves keeps, narrows or reverts the committed record") {
+  struct Case {
+    std::vector<bool> moved;
+    MoveDecision decision;
+  };
+  const std::vector<Case> cases = {
+      {{true}, {MoveDecision::Action::keep, {0}, {}}},
+      {{true, true}, {MoveDecision::Action::keep, {0, 1}, {}}},
+      {{true, false}, {MoveDecision::Action::narrow, {0}, {1}}},
+      {{false, true, true}, {MoveDecision::Action::narrow, {1, 2}, {0}}},
+      {{false}, {MoveDecision::Action::revert, {}, {0}}},
+      {{false, false}, {MoveDecision::Action::revert, {}, {0, 1}}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.moved);
+    CHECK(mkv::decide_after_moves(c.moved) == c.decision);
+  }
+}
+
+TEST_CASE("stale_copies lists old volumes the new record drops") {
+  const mkv::Record next{{"http://v1", "http://v4"}, 9};
+  CHECK(mkv::stale_copies(std::nullopt, next).empty());
+  CHECK(mkv::stale_copies(mkv::Record{{"http://v1", "http://v4"}, 1}, next).empty());
+  CHECK(mkv::stale_copies(mkv::Record{{"http://v4", "http://v1"}, 1}, next).empty());
+  CHECK(mkv::stale_copies(mkv::Record{{"http://v1", "http://v2"}, 1}, next) ==
+        std::vector<std::string>{"http://v2"});
+  CHECK(mkv::stale_copies(mkv::Record{{"http://v2", "http://v3"}, 1}, next) ==
+        std::vector<std::string>{"http://v2", "http://v3"});
+}
+
+TEST_CASE("pick keeps the chosen positions in order") {
+  const std::vector<std::string> v = {"a", "b", "c"};
+  const std::vector<std::size_t> none, some = {0, 2};
+  CHECK(mkv::pick(v, none).empty());
+  CHECK(mkv::pick(v, some) == std::vector<std::string>{"a", "c"});
+}
