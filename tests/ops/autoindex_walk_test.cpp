@@ -65,40 +65,41 @@ TEST_CASE("visit_entry decides what each listed entry is") {
 
   struct Case {
     std::string dir_prefix;
-    ListingEntry entry;
+    std::string name;
+    ListingKind kind;
     Visit visit;
     std::string path;
   };
   const Case cases[] = {
-      {"", {"a.txt", ListingKind::file, 3}, Visit::record, "a.txt"},
-      {"a/b/", {"c d", ListingKind::file, 3}, Visit::record, "a/b/c d"},
-      {"", {"caf\xC3\xA9", ListingKind::file, 3}, Visit::record, "caf\xC3\xA9"},
-      {"x/", {long_segment, ListingKind::file, 3}, Visit::record, "x/" + long_segment},
-      {"", {"a", ListingKind::directory, 0}, Visit::descend, "a/"},
-      {"a/", {"b c", ListingKind::directory, 0}, Visit::descend, "a/b c/"},
-      {"", {".mkv", ListingKind::directory, 0}, Visit::skip_reserved, ".mkv/"},
-      {"a/", {".mkv", ListingKind::directory, 0}, Visit::descend, "a/.mkv/"},
-      {"", {".mkv", ListingKind::file, 1}, Visit::skip_invalid, ".mkv"},
-      {"", {"sock", ListingKind::other, 0}, Visit::skip_other, "sock"},
-      {"a/", {"link", ListingKind::other, 0}, Visit::skip_other, "a/link"},
-      {"", {"tab\there", ListingKind::file, 1}, Visit::skip_invalid, "tab\there"},
-      {"", {"tab\there", ListingKind::directory, 0}, Visit::skip_invalid, "tab\there/"},
-      {"", {std::string("nul\0", 4), ListingKind::file, 1}, Visit::skip_invalid,
+      {"", "a.txt", ListingKind::file, Visit::record, "a.txt"},
+      {"a/b/", "c d", ListingKind::file, Visit::record, "a/b/c d"},
+      {"", "caf\xC3\xA9", ListingKind::file, Visit::record, "caf\xC3\xA9"},
+      {"x/", long_segment, ListingKind::file, Visit::record, "x/" + long_segment},
+      {"", "a", ListingKind::directory, Visit::descend, "a/"},
+      {"a/", "b c", ListingKind::directory, Visit::descend, "a/b c/"},
+      {"", ".mkv", ListingKind::directory, Visit::skip_reserved, ".mkv/"},
+      {"a/", ".mkv", ListingKind::directory, Visit::descend, "a/.mkv/"},
+      {"", ".mkv", ListingKind::file, Visit::skip_invalid, ".mkv"},
+      {"", "sock", ListingKind::other, Visit::skip_other, "sock"},
+      {"a/", "link", ListingKind::other, Visit::skip_other, "a/link"},
+      {"", "tab\there", ListingKind::file, Visit::skip_invalid, "tab\there"},
+      {"", "tab\there", ListingKind::directory, Visit::skip_invalid, "tab\there/"},
+      {"", std::string("nul\0", 4), ListingKind::file, Visit::skip_invalid,
        std::string("nul\0", 4)},
-      {"", {"latin1 \xE9", ListingKind::file, 1}, Visit::skip_invalid, "latin1 \xE9"},
-      {"", {too_long_segment, ListingKind::file, 1}, Visit::skip_invalid, too_long_segment},
-      {"", {too_long_segment, ListingKind::directory, 0}, Visit::skip_invalid,
+      {"", "latin1 \xE9", ListingKind::file, Visit::skip_invalid, "latin1 \xE9"},
+      {"", too_long_segment, ListingKind::file, Visit::skip_invalid, too_long_segment},
+      {"", too_long_segment, ListingKind::directory, Visit::skip_invalid,
        too_long_segment + '/'},
-      {deep_prefix, {last_dir, ListingKind::directory, 0}, Visit::skip_invalid,
+      {deep_prefix, last_dir, ListingKind::directory, Visit::skip_invalid,
        deep_prefix + last_dir + '/'},
-      {deep_prefix, {last_dir, ListingKind::file, 9}, Visit::record, deep_prefix + last_dir},
-      {deep_prefix, {last_dir.substr(1), ListingKind::directory, 0}, Visit::descend,
+      {deep_prefix, last_dir, ListingKind::file, Visit::record, deep_prefix + last_dir},
+      {deep_prefix, last_dir.substr(1), ListingKind::directory, Visit::descend,
        deep_prefix + last_dir.substr(1) + '/'},
   };
   for (const auto& c : cases) {
     CAPTURE(c.dir_prefix.size());
-    CAPTURE(c.entry.name);
-    const auto d = mkv::visit_entry(c.dir_prefix, c.entry);
+    CAPTURE(c.name);
+    const auto d = mkv::visit_entry(c.dir_prefix, {c.name, c.kind, 1});
     CHECK(d.visit == c.visit);
     CHECK(d.path == c.path);
     CHECK(d.reason.empty() == (c.visit != Visit::skip_invalid));
