@@ -3,8 +3,8 @@
 #include "index_under_test.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
-#include <thread>
 
 using mkv::Write;
 
@@ -41,51 +41,44 @@ TEST_CASE("readers on many threads see whole batches while a writer applies") {
   auto index = open_index(dir.index_path());
   apply_ok(index, make_batch(0));
 
-  std::atomic<bool> done{false};
   std::atomic<long> errors{0}, torn{0}, stale{0}, reads{0};
-  std::vector<std::thread> readers;
-  for (int t = 0; t < reader_threads; ++t) {
-    readers.emplace_back([&, t] {
-      while (!done.load()) {
-        const auto counter = index.get("counter");
-        if (!counter || !*counter) {
-          ++errors;
-          continue;
-        }
-        const std::uint64_t floor = (*counter)->size;
-        // One scan is one snapshot: every slot holds the same batch, no older than counter.
-        const auto entries = index.scan("w/", slots);
-        if (!entries || entries->size() != slots) {
-          ++errors;
-          continue;
-        }
-        const std::uint64_t seen = entries->front().record.size;
-        for (const auto& e : *entries) {
-          if (e.record.size != seen) ++torn;
-        }
-        if (seen < floor) ++stale;
-        // The batch the scan saw is whole in a later listing.
-        const auto added = index.list(new_prefix(seen), "", 100);
-        if (!added) {
-          ++errors;
-          continue;
-        }
-        if (added->size() != new_per_batch) ++torn;
-        const auto slot = index.get(slot_key(t % slots));
-        if (!slot || !*slot) {
-          ++errors;
-          continue;
-        }
-        if ((*slot)->size < seen) ++stale;
-        ++reads;
-      }
-    });
-  }
+  LoopingThreads readers(reader_threads, [&](int t) {
+    const auto counter = index.get("counter");
+    if (!counter || !*counter) {
+      ++errors;
+      return;
+    }
+    const std::uint64_t floor = (*counter)->size;
+    // One scan is one snapshot: every slot holds the same batch, no older than counter.
+    const auto entries = index.scan("w/", slots);
+    if (!entries || entries->size() != slots) {
+      ++errors;
+      return;
+    }
+    const std::uint64_t seen = entries->front().record.size;
+    for (const auto& e : *entries) {
+      if (e.record.size != seen) ++torn;
+    }
+    if (seen < floor) ++stale;
+    // The batch the scan saw is whole in a later listing.
+    const auto added = index.list(new_prefix(seen), "", 100);
+    if (!added) {
+      ++errors;
+      return;
+    }
+    if (added->size() != new_per_batch) ++torn;
+    const auto slot = index.get(slot_key(t % slots));
+    if (!slot || !*slot) {
+      ++errors;
+      return;
+    }
+    if ((*slot)->size < seen) ++stale;
+    ++reads;
+  });
   for (std::uint64_t b = 1; b <= batches; ++b) apply_ok(index, make_batch(b));
   // Keep reading a little after the last batch, so readers also overlap an idle writer.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  done = true;
-  for (auto& r : readers) r.join();
+  readers.stop();
 
   CHECK(errors.load() == 0);
   CHECK(torn.load() == 0);

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -49,6 +51,35 @@ class ScratchDir {
 
  private:
   std::filesystem::path path_;
+};
+
+// Threads that each call body(thread number) over and over until stop() or destruction, so a
+// failing REQUIRE on the test's own thread cannot leave them running.
+class LoopingThreads {
+ public:
+  template <class Body>
+  LoopingThreads(int count, Body body) {
+    for (int i = 0; i < count; ++i) {
+      threads_.emplace_back([this, body, i] {
+        while (!stopping_.load()) body(i);
+      });
+    }
+  }
+  LoopingThreads(const LoopingThreads&) = delete;
+  LoopingThreads& operator=(const LoopingThreads&) = delete;
+  ~LoopingThreads() { stop(); }
+
+  // Lets each thread finish its current call, then joins them all.
+  void stop() {
+    stopping_ = true;
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;
 };
 
 // Returns the index at path, ending the test if it does not open.
