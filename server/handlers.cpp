@@ -201,7 +201,8 @@ net::awaitable<Result<Reply>> finish_staged(App& app, std::string key, std::opti
       break;
   }
   if (decision.action != MoveDecision::Action::keep) {
-    auto settled = co_await app.writer.apply({key, final_record});
+    const Write settle{key, final_record};
+    auto settled = co_await app.writer.apply(settle);
     if (!settled) log_line("index repair after failed MOVE of " + key + ": " + settled.error().detail);
     std::vector<Destination> leftovers;
     for (std::size_t i : decision.failed) leftovers.push_back(staged[i]);
@@ -236,7 +237,8 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, RequestBody&
   }
 
   Record record{std::move(*placement), fan->size};
-  if (auto committed = co_await app.writer.apply({key, record}); !committed) {
+  const Write commit{key, record};
+  if (auto committed = co_await app.writer.apply(commit); !committed) {
     co_await remove_written(app, *targets);
     co_return committed.error();
   }
@@ -252,7 +254,8 @@ net::awaitable<Result<Reply>> handle_delete(App& app, std::string key) {
   auto record = app.index.get(key);
   if (!record) co_return record.error();
   if (!*record) co_return Error::not_found();
-  if (auto removed = co_await app.writer.apply({key, std::nullopt}); !removed) {
+  const Write removal{key, std::nullopt};
+  if (auto removed = co_await app.writer.apply(removal); !removed) {
     co_return removed.error();
   }
   co_await remove_copies(app, key, (*record)->volumes);

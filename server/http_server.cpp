@@ -94,8 +94,13 @@ net::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
     const bool head = header.method() == http::verb::head;
     RequestBody body(stream, buffer, parser, app.config.client_timeout);
     auto routed = route(header.method_string(), header.target());
-    Result<Reply> result = routed ? co_await handle(app, std::move(*routed), body)
-                                  : Result<Reply>(routed.error());
+    // (No co_await inside ?: — GCC 12 miscompiles it.)
+    Result<Reply> result = Reply{};
+    if (routed) {
+      result = co_await handle(app, std::move(*routed), body);
+    } else {
+      result = routed.error();
+    }
     Reply reply = result ? std::move(*result) : error_reply(result.error());
     const bool keep_alive = header.keep_alive() && body.done() && !app.gate.closed();
     frame(reply, head, version, keep_alive);

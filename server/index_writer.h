@@ -36,19 +36,22 @@ class IndexWriter {
   }
 
   // Completes once write is durable in the index, or with the error that prevented it.
-  net::awaitable<Result<void>> apply(Write write) {
-    auto executor = co_await net::this_coro::executor;
-    co_return co_await net::async_initiate<decltype(net::use_awaitable), void(Result<void>)>(
-        [this, &executor](auto handler, Write w) {
-          enqueue({std::move(w), executor, std::move(handler)});
+  // write is read by the writer thread while the caller awaits; it must stay alive until then.
+  // (Only a pointer crosses into Asio: GCC 12 miscompiles class-type by-value parameters of
+  // coroutines, and use_awaitable's initiation is one.)
+  net::awaitable<Result<void>> apply(const Write& write) {
+    return net::async_initiate<decltype(net::use_awaitable), void(Result<void>)>(
+        [this](auto handler, const Write* w) {
+          net::any_io_executor executor = net::get_associated_executor(handler);
+          enqueue({w, std::move(executor), std::move(handler)});
         },
-        net::use_awaitable, std::move(write));
+        net::use_awaitable, &write);
   }
 
  private:
   using Handler = net::any_completion_handler<void(Result<void>)>;
   struct Pending {
-    Write write;
+    const Write* write;
     net::any_io_executor executor;  // where the waiting coroutine runs
     Handler handler;
   };
@@ -72,7 +75,7 @@ class IndexWriter {
         batch.swap(queue_);
       }
       writes.clear();
-      for (auto& p : batch) writes.push_back(std::move(p.write));
+      for (auto& p : batch) writes.push_back(*p.write);
       Result<void> outcome = index_.apply(writes);
       if (outcome || batch.size() == 1) {
         for (auto& p : batch) complete(std::move(p), outcome);

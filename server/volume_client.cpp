@@ -114,7 +114,13 @@ net::awaitable<void> Upload::send(net::const_buffer piece, bool last) {
     const bool reused = connection_->reused;
     auto written = co_await write_piece(piece, last);
     if (written && !last) co_return;
-    VolumeReply reply = written ? co_await finish() : VolumeReply(written.error());
+    // (No co_await inside ?: — GCC 12 miscompiles it.)
+    VolumeReply reply = 0u;
+    if (written) {
+      reply = co_await finish();
+    } else {
+      reply = written.error();
+    }
     if (reply || !(resendable && reused && attempt == 0)) {
       reply_ = std::move(reply);
       if (!reply_->has_value()) connection_.reset();
