@@ -1,35 +1,36 @@
 // Rebalance decisions: which keys must move after the set of volumes or the replication factor
-// changes, what a plan amounts to, the --dry-run report, and how to finish a run that was
-// killed half way.
+// changes, what a plan amounts to, the --dry-run report, and how a killed run is finished.
 //
 // A key is placed when its record lists exactly its placement (placement.h) in ranking order.
-// Every other key with at least one copy gets a Move, executed in this order:
+// Every other key with at least one copy gets a Move. A Move with nothing to copy or delete only
+// rewrites the index: the right copies exist in the wrong order, so GETs would redirect to a
+// volume other than the first of the ranking.
 //
-//   1. copy the blob from a source to every volume of copy_to;
-//   2. write `after` to the index (only if every copy of step 1 succeeded);
-//   3. delete the copies on remove_from.
+// Rebalance runs while no server writes to the index. It scans the index a page at a time, and
+// for each page:
 //
-// A Move with nothing to copy or delete only rewrites the index (the right copies exist in the
-// wrong order, so GETs would redirect to a volume other than the first of the ranking).
+//   1. moves = plan_rebalance(page); skip the page if there are none;
+//   2. durably write the journal, encode_journal(journal_entries(moves)), next to the index;
+//   3. copy each move's blob from its first source that answers to every volume of copy_to;
+//   4. in one index transaction, write `after` for the moves whose copies all succeeded;
+//   5. delete every copy of plan_recovery(journal, the index's records of those keys); a
+//      delete that finds nothing succeeds;
+//   6. remove the journal; if a delete failed, keep it and stop with an error instead.
 //
-// Killed runs. The index alone cannot show a copy made in step 1 whose record was never
-// written, nor an old copy that step 3 did not get to delete: both are blobs no record lists.
-// So before step 1 of a page of moves, the IO side durably writes the page's journal
-// (encode_journal: the key, the record before and the record after, one line per move) next to
-// the index, and it drops the journal only once steps 1-3 of the page are done. Step 3 itself is
-// plan_recovery over that journal and the records the index now holds; a run that finds a
-// journal left behind starts with the same plan_recovery. Its one rule: delete every journal
+// A run that finds a journal starts with steps 5 and 6 for it. The index alone cannot show a
+// copy made in step 3 whose record was never written, nor an old copy that step 5 did not get
+// to delete: no record lists either. plan_recovery's one rule finds both: delete every journal
 // volume (before or after) that the key's current record does not list. That removes the old
-// copies of keys whose index write landed, and the unfinished copies of keys whose write did
-// not (whose records still point at their intact old copies, so the fresh plan moves them
-// again). A copy the index lists is never deleted, and the index only ever lists volumes that
-// hold a full copy, so no value is lost.
+// copies of keys whose index write landed, and the copies made for keys whose write did not
+// (their records still list their untouched old copies, and the next plan moves them again).
+// A copy the index lists is never deleted, and the index lists a volume only once it holds a
+// full copy, so a kill at any point loses no value, and the run after it leaves no extra copy.
 #pragma once
 
 #include "mkv/error.h"
 #include "mkv/placement.h"
+#include "mkv/rebuild.h"  // format_bytes
 #include "mkv/record.h"
-#include "mkv/rebuild.h"
 
 #include <boost/json.hpp>
 
@@ -264,16 +265,24 @@ struct JournalEntry {
   friend bool operator==(const JournalEntry&, const JournalEntry&) = default;
 };
 
-// Returns the journal text for a page of moves: one JSON object per line, each ending in '\n',
-// e.g. {"key":"a/b","before":["http://v1"],"after":["http://v2"]}.
-[[nodiscard]] inline std::string encode_journal(std::span<const Move> moves) {
+// Returns the journal entries of a page of moves, in order.
+[[nodiscard]] inline std::vector<JournalEntry> journal_entries(std::span<const Move> moves) {
+  std::vector<JournalEntry> entries;
+  entries.reserve(moves.size());
+  for (const auto& m : moves) entries.push_back({m.key, m.before.volumes, m.after.volumes});
+  return entries;
+}
+
+// Returns the journal text of entries: one JSON object per line, each ending in '\n', e.g.
+// {"key":"a/b","before":["http://v1"],"after":["http://v2"]}.
+[[nodiscard]] inline std::string encode_journal(std::span<const JournalEntry> entries) {
   std::string out;
-  for (const auto& m : moves) {
+  for (const auto& e : entries) {
     boost::json::object line;
-    line["key"] = m.key;
+    line["key"] = e.key;
     boost::json::array before, after;
-    for (const auto& v : m.before.volumes) before.emplace_back(v);
-    for (const auto& v : m.after.volumes) after.emplace_back(v);
+    for (const auto& v : e.before) before.emplace_back(v);
+    for (const auto& v : e.after) after.emplace_back(v);
     line["before"] = std::move(before);
     line["after"] = std::move(after);
     out += boost::json::serialize(line);

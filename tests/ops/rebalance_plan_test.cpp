@@ -34,7 +34,8 @@ std::vector<Move> plan(const std::vector<Entry>& entries, std::size_t replicas) 
 TEST_CASE("plan_rebalance leaves keys that are on their placement alone") {
   std::vector<Entry> entries;
   for (int i = 0; i < 200; ++i) {
-    const std::string key = "k" + std::to_string(i);
+    std::string key = "k";
+    key += std::to_string(i);
     const auto placement = mkv::volumes_for_key(key, four, 2);
     REQUIRE(placement.has_value());
     entries.push_back({key, {*placement, 10}});
@@ -118,7 +119,8 @@ TEST_CASE("plan_rebalance refuses a replication factor above the number of volum
 TEST_CASE("planning page by page gives the same moves as planning everything at once") {
   std::vector<Entry> entries;
   for (int i = 0; i < 100; ++i) {
-    const std::string key = "page/" + std::to_string(i);
+    std::string key = "page/";
+    key += std::to_string(i);
     const auto r = ranked(key);
     entries.push_back({key, {{r[i % 4], r[(i + 1) % 4]}, static_cast<std::uint64_t>(i)}});
   }
