@@ -53,8 +53,9 @@ struct Move {
   Record before;                         // the record the move was planned from
   Record after;                          // the record to write once every copy is made
   std::vector<std::string> sources;      // volumes of before to copy from, best first
-  std::vector<std::string> copy_to;      // volumes of after that hold no copy yet
-  std::vector<std::string> remove_from;  // volumes of before not in after: delete after step 2
+  std::vector<std::string> copy_to;      // volumes of after that before does not list
+  std::vector<std::string> remove_from;  // volumes of before not in after: deleted once after
+                                         // is indexed
 
   friend bool operator==(const Move&, const Move&) = default;
 };
