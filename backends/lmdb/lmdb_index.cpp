@@ -187,7 +187,9 @@ Result<void> grow_map(MDB_env* env, MapGate& gate) {
     if (result == MDB_SUCCESS) result = mdb_env_set_mapsize(env, info.me_mapsize * 2);
     return result;
   });
-  if (rc != MDB_SUCCESS) return Error::database(std::string("cannot grow the map: ") + mdb_strerror(rc));
+  if (rc != MDB_SUCCESS) {
+    return Error::database(std::string("cannot grow the map: ") + mdb_strerror(rc));
+  }
   return {};
 }
 

@@ -159,7 +159,8 @@ std::string column_string(sqlite3_stmt* stmt, int index) {
 Result<Record> column_record(sqlite3_stmt* stmt, int first, std::string_view key) {
   auto volumes = parse_volumes(column_string(stmt, first));
   if (!volumes) return Error::database("corrupt volumes for key " + std::string(key));
-  return Record{std::move(*volumes), static_cast<std::uint64_t>(sqlite3_column_int64(stmt, first + 1))};
+  const auto size = static_cast<std::uint64_t>(sqlite3_column_int64(stmt, first + 1));
+  return Record{std::move(*volumes), size};
 }
 
 // Returns a connection to the database file at path, opened with flags.
@@ -183,8 +184,8 @@ Result<void> create_or_check_schema(sqlite3* db) {
       return exec(db, (std::string("PRAGMA user_version = ") + schema_version).c_str());
     }
     if (*version != schema_version) {
-      return Error::database("index schema version " + *version + " is not supported (this build uses " +
-                             schema_version + ")");
+      return Error::database("index schema version " + *version +
+                             " is not supported (this build uses " + schema_version + ")");
     }
     return {};
   }();

@@ -46,12 +46,15 @@ TEST_CASE("records round-trip exactly") {
       record(std::numeric_limits<std::int64_t>::max()),
       record(std::numeric_limits<std::uint64_t>::max()),
       record(7, {}),
-      record(8, {"http://host:1/with \"quotes\" and \\ backslash", "http://h\xc3\xa9:2/\xe2\x82\xac"}),
+      record(8, {"http://host:1/with \"quotes\" and \\ backslash",
+                 "http://h\xc3\xa9:2/\xe2\x82\xac"}),
   };
   ScratchDir dir;
   auto index = open_index(dir.index_path());
   std::vector<Write> batch;
-  for (std::size_t i = 0; i < std::size(cases); ++i) batch.push_back(put(std::to_string(i), cases[i]));
+  for (std::size_t i = 0; i < std::size(cases); ++i) {
+    batch.push_back(put(std::to_string(i), cases[i]));
+  }
   apply_ok(index, batch);
   for (std::size_t i = 0; i < std::size(cases); ++i) {
     CAPTURE(i);
@@ -96,7 +99,8 @@ TEST_CASE("an empty batch changes nothing") {
 TEST_CASE("a batch that fails part-way applies nothing") {
   ScratchDir dir;
   auto index = open_index(dir.index_path());
-  apply_ok(index, {put("keep", record(1)), put("doomed-delete", record(2)), put("over", record(3))});
+  apply_ok(index,
+           {put("keep", record(1)), put("doomed-delete", record(2)), put("over", record(3))});
 
   // The empty key is refused by every backend, after earlier writes of the batch ran.
   const std::vector<Write> batch = {

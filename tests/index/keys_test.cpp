@@ -54,8 +54,10 @@ TEST_CASE("unusual keys store, read back and list") {
       "~tilde",
       std::string(1024, 'x'),
       std::string(1024, '\xff'),
-      path_of({std::string(255, 'a'), std::string(255, 'b'), std::string(255, 'c'), std::string(255, 'd')}),
-      path_of({std::string(255, 'a'), std::string(255, 'b'), std::string(255, 'c'), std::string(254, 'e')}),
+      path_of({std::string(255, 'a'), std::string(255, 'b'), std::string(255, 'c'),
+               std::string(255, 'd')}),
+      path_of({std::string(255, 'a'), std::string(255, 'b'), std::string(255, 'c'),
+               std::string(254, 'e')}),
   };
   ScratchDir dir;
   auto index = open_index(dir.index_path());
@@ -146,7 +148,8 @@ TEST_CASE("list by prefix, start and limit") {
 TEST_CASE("scan from start with limit") {
   ScratchDir dir;
   auto index = open_index(dir.index_path());
-  apply_ok(index, {put("a", record(1)), put("b", record(2)), put("c", record(3)), put("\xc3\xa9", record(4))});
+  apply_ok(index, {put("a", record(1)), put("b", record(2)), put("c", record(3)),
+                   put("\xc3\xa9", record(4))});
   CHECK(keys_of(scan_ok(index, "", 2)) == std::vector<std::string>{"a", "b"});
   CHECK(keys_of(scan_ok(index, "b", 10)) == std::vector<std::string>{"b", "c", "\xc3\xa9"});
   CHECK(keys_of(scan_ok(index, "bb", 10)) == std::vector<std::string>{"c", "\xc3\xa9"});
@@ -178,7 +181,9 @@ TEST_CASE("long keys that share long prefixes keep their order") {
   // Prefixes around LMDB's 511-byte key limit, and keys that are prefixes of each other.
   const std::string shared(600, 's');
   std::vector<std::string> keys;
-  for (const std::size_t len : {509, 510, 511, 512, 513, 600}) keys.push_back(shared.substr(0, len));
+  for (const std::size_t len : {509, 510, 511, 512, 513, 600}) {
+    keys.push_back(shared.substr(0, len));
+  }
   for (int i = 0; i < 400; ++i) {
     std::string tail = std::to_string(i * 37 % 400);
     keys.push_back(shared + "/" + tail + std::string(1024 - shared.size() - 1 - tail.size(), 't'));

@@ -88,7 +88,8 @@ TEST_CASE("lmdb: a full map grows while readers run, and no write is lost") {
 
   CHECK(std::filesystem::file_size(dir.index_path()) > small_map);
   CHECK(list_paged(index, "grow/", 5000).size() == batches * keys);
-  CHECK(get_ok(index, "grow/39/499") == record(39, {"http://volume-" + std::string(200, 'v') + ":80"}));
+  CHECK(get_ok(index, "grow/39/499") ==
+        record(39, {"http://volume-" + std::string(200, 'v') + ":80"}));
 
 }
 

@@ -17,7 +17,8 @@ std::string run_sql(const std::string& path, const std::string& sql,
   const int prepared = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
   REQUIRE_MESSAGE(prepared == SQLITE_OK, std::string(sqlite3_errmsg(db)));
   if (!bind_key.empty()) {
-    sqlite3_bind_text(stmt, 1, bind_key.data(), static_cast<int>(bind_key.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 1, bind_key.data(), static_cast<int>(bind_key.size()),
+                      SQLITE_TRANSIENT);
   }
   const int stepped = sqlite3_step(stmt);
   CHECK_MESSAGE((stepped == SQLITE_ROW || stepped == SQLITE_DONE), std::string(sqlite3_errmsg(db)));
@@ -33,7 +34,8 @@ std::string run_sql(const std::string& path, const std::string& sql,
 }  // namespace
 
 void write_corrupt_volumes(const std::string& path, const std::string& key) {
-  run_sql(path, "INSERT OR REPLACE INTO blobs (key, volumes, size) VALUES (?1, 'not json [', 1)", key);
+  run_sql(path, "INSERT OR REPLACE INTO blobs (key, volumes, size) VALUES (?1, 'not json [', 1)",
+          key);
 }
 
 TEST_CASE("sqlite: a new index is in WAL mode at schema version 1") {
