@@ -1,5 +1,5 @@
-// The HTTP client for nginx volumes: keep-alive connection pools, streamed PUTs, DELETE,
-// MOVE and GET, each with connect and IO timeouts. IO only; no decisions.
+// The HTTP client for nginx volumes: keep-alive connection pools, streamed PUTs and GETs,
+// DELETE, MOVE and GET, each with connect and IO timeouts. IO only; no decisions.
 #pragma once
 
 #include "mkv/error.h"
@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,6 +104,34 @@ class Upload {
   std::optional<http::request_serializer<http::buffer_body>> serializer_;
   std::optional<VolumeReply> reply_;
   bool started_ = false;
+};
+
+// One GET of a blob from one volume, its body read in pieces as it arrives. Destroying an
+// unfinished download closes its connection.
+class Download {
+ public:
+  Download(VolumeConnections& volume, std::string target);
+  Download(const Download&) = delete;
+  Download& operator=(const Download&) = delete;
+
+  // Sends the request and reads the response header; returns the status. A reused keep-alive
+  // connection found closed is replaced once.
+  net::awaitable<VolumeReply> start();
+  // Returns the body length the volume declared, or nullopt for a chunked body.
+  std::optional<std::uint64_t> length() const;
+  // Fills out with the next bytes of the body; returns fewer only at its end (then done()).
+  // Call only after start() returned a status.
+  net::awaitable<Result<std::size_t>> read(std::span<char> out);
+  // Returns whether the whole body has been read.
+  bool done() const { return parser_ && parser_->is_done(); }
+  const Volume& volume() const { return volume_.volume(); }
+
+ private:
+  VolumeConnections& volume_;
+  std::string target_;
+  std::optional<Connection> connection_;
+  beast::flat_buffer buffer_;
+  std::optional<http::response_parser<http::buffer_body>> parser_;
 };
 
 // The volume pools of a process, by volume URL.
