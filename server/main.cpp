@@ -1,11 +1,15 @@
 // The mkv command line: global options (-d, -v, -r), then a command and its own options.
 #include "http_server.h"
+#include "rebalance.h"
+#include "rebuild.h"
 
 #include "mkv/volume.h"
 #include "mkv_config.h"
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
+#include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,7 +22,34 @@ constexpr const char* usage_text =
     "usage: mkv -d DB -v URL[,URL...] -r N COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  serve       serve the HTTP API (see `mkv serve --help`)\n";
+    "  serve       serve the HTTP API (see `mkv serve --help`)\n"
+    "  rebuild     rebuild the index from what the volumes hold (`mkv rebuild --help`)\n"
+    "  rebalance   move copies onto their placement after the volumes or N changed\n"
+    "              (`mkv rebalance --help`)\n";
+
+constexpr const char* rebuild_text =
+    "usage: mkv -d DB -v URLS -r N rebuild [options]\n"
+    "\n"
+    "Walks every volume's JSON autoindex and builds a new index of every key found (its\n"
+    "volumes in placement order, its size) at DB.rebuild, then renames it over DB in one step:\n"
+    "a rebuild that fails or is killed leaves DB as it was. DB is replaced only when every\n"
+    "volume was read to the end; if one cannot be read, rebuild exits 1 and changes nothing.\n"
+    "To rebuild without a volume that is gone for good, leave it out of -v. Nothing is written\n"
+    "to or deleted from the volumes. Refuses while `mkv serve` (or another command) owns DB.\n"
+    "Exit status: 0 DB replaced, 1 DB left unchanged, 2 bad command line.\n";
+
+constexpr const char* rebalance_text =
+    "usage: mkv -d DB -v URLS -r N rebalance [--dry-run] [options]\n"
+    "\n"
+    "Puts every key on its placement: the first N volumes of its ranking among the volumes of\n"
+    "-v. For each key that is elsewhere it copies the blob (streamed) to the new volumes, then\n"
+    "updates the index, then deletes the copies no longer needed, so a key always has a\n"
+    "readable copy and the index never names a volume without one. Volumes that the index\n"
+    "names but -v no longer lists are copied from and emptied: keep them running until\n"
+    "rebalance is done. The work is journalled in DB.rebalance-journal: after a crash or\n"
+    "kill -9, run rebalance again and it finishes the job. --dry-run prints the plan and\n"
+    "changes nothing. Refuses while `mkv serve` (or another command) owns DB.\n"
+    "Exit status: 0 every key placed, 1 some key could not be moved, 2 bad command line.\n";
 
 po::options_description global_options() {
   po::options_description options("global options");
@@ -48,6 +79,33 @@ po::options_description serve_options() {
        "client idle / stalled-request timeout, seconds")
       ("max-connections", po::value<std::size_t>()->default_value(10000),
        "client connections served at once; more are closed on accept");
+  return options;
+}
+
+po::options_description rebuild_options() {
+  po::options_description options("rebuild options");
+  options.add_options()
+      ("help,h", "show this help")
+      ("concurrency", po::value<std::size_t>()->default_value(16),
+       "directory listings in flight at once")
+      ("connect-timeout", po::value<unsigned>()->default_value(3000),
+       "volume connect timeout, milliseconds")
+      ("volume-timeout", po::value<unsigned>()->default_value(30000),
+       "volume read/write inactivity timeout, milliseconds");
+  return options;
+}
+
+po::options_description rebalance_options() {
+  po::options_description options("rebalance options");
+  options.add_options()
+      ("help,h", "show this help")
+      ("dry-run", "print the plan (on stdout) and change nothing")
+      ("concurrency", po::value<std::size_t>()->default_value(16),
+       "keys moved (copies, deletes) at once")
+      ("connect-timeout", po::value<unsigned>()->default_value(3000),
+       "volume connect timeout, milliseconds")
+      ("volume-timeout", po::value<unsigned>()->default_value(30000),
+       "volume read/write inactivity timeout, milliseconds");
   return options;
 }
 
@@ -96,6 +154,61 @@ int serve(mkv::Config config, const std::vector<std::string>& args) {
   return mkv::run_server(config);
 }
 
+// Returns the --concurrency of vars, or prints why it is unusable and returns nullopt.
+std::optional<std::size_t> concurrency(const po::variables_map& vars) {
+  const auto n = vars["concurrency"].as<std::size_t>();
+  if (n < 1) {
+    std::cerr << "mkv: --concurrency must be at least 1\n";
+    return std::nullopt;
+  }
+  return n;
+}
+
+int rebuild(mkv::Config config, const std::vector<std::string>& args) {
+  const auto options = rebuild_options();
+  po::variables_map vars;
+  po::store(po::command_line_parser(args).options(options).run(), vars);
+  po::notify(vars);
+  if (vars.count("help")) {
+    std::cout << rebuild_text << "\n" << options;
+    return 0;
+  }
+  config.volume_options.connect_timeout = std::chrono::milliseconds(vars["connect-timeout"].as<unsigned>());
+  config.volume_options.io_timeout = std::chrono::milliseconds(vars["volume-timeout"].as<unsigned>());
+  mkv::RebuildOptions rebuild;
+  const auto n = concurrency(vars);
+  if (!n) return 2;
+  rebuild.concurrency = *n;
+  return mkv::run_rebuild(config, rebuild);
+}
+
+int rebalance(mkv::Config config, const std::vector<std::string>& args) {
+  const auto options = rebalance_options();
+  po::variables_map vars;
+  po::store(po::command_line_parser(args).options(options).run(), vars);
+  po::notify(vars);
+  if (vars.count("help")) {
+    std::cout << rebalance_text << "\n" << options;
+    return 0;
+  }
+  config.volume_options.connect_timeout = std::chrono::milliseconds(vars["connect-timeout"].as<unsigned>());
+  config.volume_options.io_timeout = std::chrono::milliseconds(vars["volume-timeout"].as<unsigned>());
+  mkv::RebalanceOptions rebalance;
+  rebalance.dry_run = vars.count("dry-run") > 0;
+  const auto n = concurrency(vars);
+  if (!n) return 2;
+  rebalance.concurrency = *n;
+  return mkv::run_rebalance(config, rebalance);
+}
+
+// Runs command with its arguments.
+int run_command(const std::string& command, mkv::Config config,
+                const std::vector<std::string>& args) {
+  if (command == "rebuild") return rebuild(std::move(config), args);
+  if (command == "rebalance") return rebalance(std::move(config), args);
+  return serve(std::move(config), args);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -131,18 +244,21 @@ int main(int argc, char** argv) {
     args.erase(args.begin());  // the command itself
     const auto command = vars["command"].as<std::string>();
     if (vars.count("help")) args.push_back("--help");
-    if (command != "serve") {
+    if (command != "serve" && command != "rebuild" && command != "rebalance") {
       std::cerr << "mkv: unknown command " << command << "\n" << usage_text;
       return 2;
     }
     const bool wants_help = std::find(args.begin(), args.end(), "--help") != args.end() ||
                             std::find(args.begin(), args.end(), "-h") != args.end();
-    if (wants_help) return serve(mkv::Config{}, {"--help"});
+    if (wants_help) return run_command(command, mkv::Config{}, {"--help"});
     auto config = global_config(vars);
     if (!config) return 2;
-    return serve(std::move(*config), args);
+    return run_command(command, std::move(*config), args);
   } catch (const po::error& e) {
     std::cerr << "mkv: " << e.what() << "\n" << usage_text;
     return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "mkv: internal error: " << e.what() << "\n";
+    return 1;
   }
 }
