@@ -134,10 +134,10 @@ net::awaitable<Result<std::uint64_t>> relay_body(App& app, RequestBody& body,
   }
 }
 
-// Writes the body to every destination. Returns, per destination, whether it stored the body,
+// Writes the body to every destination. Returns, per destination, what became of the write,
 // and the body's size.
 struct FanOut {
-  std::vector<bool> written;
+  std::vector<WriteOutcome> outcomes;
   std::uint64_t size = 0;
 };
 net::awaitable<Result<FanOut>> fan_out(App& app, RequestBody& body,
@@ -151,7 +151,7 @@ net::awaitable<Result<FanOut>> fan_out(App& app, RequestBody& body,
   FanOut out;
   out.size = *size;
   for (const auto& u : uploads) {
-    out.written.push_back(u->stored());
+    out.outcomes.push_back(u->outcome());
     if (!u->stored() && u->reply() && !u->reply()->has_value()) {
       log_line("PUT " + u->target() + ": " + u->reply()->error().detail);
     } else if (!u->stored()) {
@@ -228,7 +228,7 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, RequestBody&
 
   auto fan = co_await fan_out(app, body, *targets);
   if (!fan) co_return fan.error();
-  const FanOutDecision decision = decide_rollback(fan->written);
+  const FanOutDecision decision = decide_rollback(fan->outcomes);
   if (!decision.commit) {
     std::vector<Destination> undo;
     for (std::size_t i : decision.undo) undo.push_back((*targets)[i]);

@@ -15,6 +15,7 @@ namespace net = boost::asio;
 // the calling coroutine's executor and completes when all have.
 template <class MakeOp>
 net::awaitable<void> run_all(std::size_t n, MakeOp make_op) {
+  if (n == 0) co_return;  // an empty parallel group would never complete
   if (n == 1) {
     co_await make_op(0);
     co_return;

@@ -114,6 +114,7 @@ net::awaitable<void> Upload::send(net::const_buffer piece, bool last) {
     const bool reused = connection_->reused;
     auto written = co_await write_piece(piece, last);
     if (written && !last) co_return;
+    body_sent_ = written.has_value();
     // (No co_await inside ?: — GCC 12 miscompiles it.)
     VolumeReply reply = 0u;
     if (written) {
@@ -131,7 +132,6 @@ net::awaitable<void> Upload::send(net::const_buffer piece, bool last) {
   }
 }
 
-VolumeClient::VolumeClient(net::any_io_executor executor, const std::vector<Volume>& volumes,
 Download::Download(VolumeConnections& volume, std::string target)
     : volume_(volume), target_(std::move(target)) {}
 
@@ -191,6 +191,7 @@ net::awaitable<Result<std::size_t>> Download::read(std::span<char> out) {
   co_return filled;
 }
 
+VolumeClient::VolumeClient(net::any_io_executor executor, const std::vector<Volume>& volumes,
                            VolumeOptions options)
     : executor_(std::move(executor)), options_(options) {
   for (const auto& v : volumes) {

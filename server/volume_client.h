@@ -3,6 +3,7 @@
 #pragma once
 
 #include "mkv/error.h"
+#include "mkv/rollback.h"
 #include "mkv/volume.h"
 
 #include <boost/asio.hpp>
@@ -85,7 +86,14 @@ class Upload {
   net::awaitable<void> send(net::const_buffer piece, bool last);
 
   // Returns whether the volume answered the finished upload with 201 or 204.
-  bool stored() const { return reply_ && (*reply_ == 201 || *reply_ == 204); }
+  bool stored() const { return reply_ && reply_->has_value() && (**reply_ == 201 || **reply_ == 204); }
+  // Returns what became of the upload: stored, surely not stored, or unknown (the whole body
+  // was sent but no answer came).
+  WriteOutcome outcome() const {
+    if (stored()) return WriteOutcome::stored;
+    return body_sent_ && reply_ && !reply_->has_value() ? WriteOutcome::unknown
+                                                        : WriteOutcome::refused;
+  }
   // Returns the volume's answer, or why there is none (empty before the last piece).
   const std::optional<VolumeReply>& reply() const { return reply_; }
   const Volume& volume() const { return volume_.volume(); }
@@ -104,6 +112,7 @@ class Upload {
   std::optional<http::request_serializer<http::buffer_body>> serializer_;
   std::optional<VolumeReply> reply_;
   bool started_ = false;
+  bool body_sent_ = false;  // the last piece went out
 };
 
 // One GET of a blob from one volume, its body read in pieces as it arrives. Destroying an

@@ -15,7 +15,8 @@ namespace mkv {
 inline constexpr std::size_t max_key_bytes = 1024;
 inline constexpr std::size_t max_segment_bytes = 255;
 
-// The first path segment mkv keeps for itself on volumes (staged overwrites live under it).
+// The directory mkv keeps for itself at the root of each volume (staged overwrites live under
+// it). Keys cannot reach it: no key segment starts with '.'.
 inline constexpr std::string_view reserved_segment = ".mkv";
 
 namespace detail {
@@ -80,8 +81,9 @@ inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 
 // Returns why key cannot be stored, or nullopt if it is acceptable. An acceptable key is
 // 1..1024 bytes of well-formed UTF-8 without control characters, made of '/'-separated
-// segments of 1..255 bytes that are neither "." nor "..", and whose first segment is not
-// the reserved ".mkv". Such a key maps to a path that stays inside a volume's root.
+// segments of 1..255 bytes that do not start with '.'. Such a key maps to a path that stays
+// inside a volume's root ("." and ".." are refused) and that nginx's autoindex lists, so
+// rebuild can always find it (autoindex hides names starting with '.').
 [[nodiscard]] inline std::optional<std::string> key_problem(std::string_view key) {
   if (key.empty()) return "empty key";
   if (key.size() > max_key_bytes) {
@@ -96,18 +98,16 @@ inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   }
   if (key.back() == '/') return "trailing slash";
   std::size_t begin = 0;
-  bool first = true;
   while (begin <= key.size()) {
     std::size_t end = key.find('/', begin);
     if (end == std::string_view::npos) end = key.size();
     const std::string_view segment = key.substr(begin, end - begin);
     if (segment.empty()) return "empty path segment";
     if (segment == "." || segment == "..") return "dot segment";
+    if (segment.front() == '.') return "path segment starts with '.'";
     if (segment.size() > max_segment_bytes) {
       return "path segment is longer than " + std::to_string(max_segment_bytes) + " bytes";
     }
-    if (first && segment == reserved_segment) return "the first segment \".mkv\" is reserved";
-    first = false;
     begin = end + 1;
   }
   return std::nullopt;

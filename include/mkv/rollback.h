@@ -33,21 +33,32 @@ enum class PutMode {
   return existing ? PutMode::staged : PutMode::direct;
 }
 
+// What became of the write to one volume.
+enum class WriteOutcome {
+  stored,   // the volume answered 201 or 204
+  refused,  // nothing can be there: the volume answered an error, could not be reached, or
+            // was abandoned before it had the whole body
+  unknown,  // the whole body went out but no answer came back (a timeout or reset): the
+            // volume may still finish the write later
+};
+
 // What to do after every placement volume answered a write.
 struct FanOutDecision {
   bool commit = false;             // every volume wrote: go on to the index
-  std::vector<std::size_t> undo;   // volumes whose write must be deleted (set when !commit)
+  std::vector<std::size_t> undo;   // volumes whose write must be deleted (set when !commit):
+                                   // those that stored it or may have
 
   friend bool operator==(const FanOutDecision&, const FanOutDecision&) = default;
 };
 
-// Returns the decision for a fan-out where written[i] says whether volume i stored the body.
-[[nodiscard]] inline FanOutDecision decide_rollback(const std::vector<bool>& written) {
+// Returns the decision for a fan-out where outcomes[i] is what became of volume i's write.
+[[nodiscard]] inline FanOutDecision decide_rollback(const std::vector<WriteOutcome>& outcomes) {
   FanOutDecision d;
-  d.commit = std::all_of(written.begin(), written.end(), [](bool w) { return w; });
+  d.commit = std::all_of(outcomes.begin(), outcomes.end(),
+                         [](WriteOutcome o) { return o == WriteOutcome::stored; });
   if (!d.commit) {
-    for (std::size_t i = 0; i < written.size(); ++i) {
-      if (written[i]) d.undo.push_back(i);
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      if (outcomes[i] != WriteOutcome::refused) d.undo.push_back(i);
     }
   }
   return d;

@@ -14,25 +14,31 @@ TEST_CASE("put_mode stages only overwrites") {
   CHECK(mkv::put_mode(mkv::Record{{}, 0}) == mkv::PutMode::staged);
 }
 
-TEST_CASE("decide_rollback commits only when every volume wrote") {
+TEST_CASE("decide_rollback commits only when every volume stored the body") {
+  constexpr auto S = mkv::WriteOutcome::stored;
+  constexpr auto R = mkv::WriteOutcome::refused;
+  constexpr auto U = mkv::WriteOutcome::unknown;
   struct Case {
-    std::vector<bool> written;
+    std::vector<mkv::WriteOutcome> outcomes;
     mkv::FanOutDecision decision;
   };
   const std::vector<Case> cases = {
-      {{true}, {true, {}}},
-      {{true, true}, {true, {}}},
-      {{true, true, true}, {true, {}}},
-      {{false}, {false, {}}},
-      {{true, false}, {false, {0}}},
-      {{false, true}, {false, {1}}},
-      {{false, false}, {false, {}}},
-      {{true, false, true}, {false, {0, 2}}},
-      {{false, true, false}, {false, {1}}},
+      {{S}, {true, {}}},
+      {{S, S}, {true, {}}},
+      {{S, S, S}, {true, {}}},
+      {{R}, {false, {}}},
+      {{U}, {false, {0}}},
+      {{S, R}, {false, {0}}},
+      {{R, S}, {false, {1}}},
+      {{R, R}, {false, {}}},
+      {{S, U}, {false, {0, 1}}},
+      {{U, R}, {false, {0}}},
+      {{S, R, S}, {false, {0, 2}}},
+      {{R, S, U}, {false, {1, 2}}},
   };
   for (const auto& c : cases) {
-    CAPTURE(c.written);
-    CHECK(mkv::decide_rollback(c.written) == c.decision);
+    CAPTURE(c.decision.undo);
+    CHECK(mkv::decide_rollback(c.outcomes) == c.decision);
   }
 }
 
