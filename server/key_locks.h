@@ -87,7 +87,9 @@ class KeyLocks {
   }
 
   void release(const std::string& key) {
-    Waiter next;
+    // Move-constructed, never move-assigned: assigning an any_completion_handler recurses
+    // without end in Asio 1.81.
+    std::optional<Waiter> next;
     {
       std::lock_guard lock(mutex_);
       auto it = slots_.find(key);
@@ -96,10 +98,10 @@ class KeyLocks {
         slots_.erase(it);
         return;
       }
-      next = std::move(it->second.waiters.front());
+      next.emplace(std::move(it->second.waiters.front()));
       it->second.waiters.pop_front();
     }
-    resume(std::move(next));
+    resume(std::move(*next));
   }
 
   static void resume(Waiter waiter) {
