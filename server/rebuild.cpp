@@ -315,8 +315,7 @@ int run_rebuild(const Config& config, const RebuildOptions& options) {
   summary->skipped = walk.skipped;
   const double seconds = progress.seconds();
   progress.print(format_rebuild_summary(*summary, config.replicas));
-  progress.print("rebuild: replaced " + config.db + " in " +
-                 std::to_string(static_cast<std::uint64_t>(seconds)) + " s (" +
+  progress.print("rebuild: replaced " + config.db + " in " + format_duration(seconds) + " (" +
                  std::to_string(per_second(summary->keys, seconds)) + " keys/s)\n");
   return 0;
 }

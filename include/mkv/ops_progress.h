@@ -19,6 +19,19 @@ namespace mkv {
   return static_cast<std::uint64_t>(static_cast<double>(count) / seconds);
 }
 
+// Returns a duration for people: "0.2 s" and "59.9 s" (one decimal, rounded down) below a
+// minute, "4 min 5 s" below an hour, "2 h 3 min" beyond.
+[[nodiscard]] inline std::string format_duration(double seconds) {
+  if (!(seconds > 0)) seconds = 0;
+  const auto tenths = static_cast<std::uint64_t>(seconds * 10);
+  if (tenths < 600) return std::to_string(tenths / 10) + '.' + std::to_string(tenths % 10) + " s";
+  const std::uint64_t whole = tenths / 10;
+  if (whole < 3600) {
+    return std::to_string(whole / 60) + " min " + std::to_string(whole % 60) + " s";
+  }
+  return std::to_string(whole / 3600) + " h " + std::to_string(whole % 3600 / 60) + " min";
+}
+
 // How far rebuild's walk of every volume has come.
 struct WalkProgress {
   std::size_t volumes = 0;        // volumes configured
@@ -97,7 +110,7 @@ struct RebalanceProgress {
 // to run rebalance again when a move or a delete failed.
 [[nodiscard]] inline std::string format_rebalance_summary(const RebalanceProgress& p) {
   std::string out = "rebalance: scanned " + std::to_string(p.keys_scanned) + " keys in " +
-                    std::to_string(static_cast<std::uint64_t>(p.seconds)) + " s; moved " +
+                    format_duration(p.seconds) + "; moved " +
                     std::to_string(p.keys_moved) + " of " + std::to_string(p.keys_planned) +
                     " (" + std::to_string(per_second(p.keys_moved, p.seconds)) + " keys/s)\n";
   out += "  copies made: " + std::to_string(p.copies) + " (" + format_bytes(p.bytes) + ")\n";

@@ -26,6 +26,23 @@ TEST_CASE("per_second divides and rounds down, and is 0 before any time has pass
   }
 }
 
+TEST_CASE("format_duration: tenths below a minute, then minutes, then hours") {
+  struct Case {
+    double seconds;
+    std::string_view text;
+  };
+  const Case cases[] = {
+      {-1.0, "0.0 s"},       {0.0, "0.0 s"},         {0.25, "0.2 s"},
+      {1.94, "1.9 s"},       {59.99, "59.9 s"},      {60.0, "1 min 0 s"},
+      {245.7, "4 min 5 s"},  {3599.9, "59 min 59 s"}, {3600.0, "1 h 0 min"},
+      {7380.0, "2 h 3 min"}, {90061.0, "25 h 1 min"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.seconds);
+    CHECK(mkv::format_duration(c.seconds) == c.text);
+  }
+}
+
 TEST_CASE("format_walk_progress is one line with the files/s rate") {
   mkv::WalkProgress p;
   p.volumes = 3;
@@ -103,7 +120,7 @@ TEST_CASE("format_rebalance_summary: every count, and what to do next") {
     p.deletes = c.moved;
     p.seconds = 4.5;
     const std::string text = mkv::format_rebalance_summary(p);
-    CHECK(text.starts_with("rebalance: scanned 100 keys in 4 s; moved " +
+    CHECK(text.starts_with("rebalance: scanned 100 keys in 4.5 s; moved " +
                            std::to_string(c.moved) + " of " + std::to_string(c.planned) + " (" +
                            std::to_string(mkv::per_second(c.moved, 4.5)) + " keys/s)\n"));
     CHECK(text.find("  copies made: " + std::to_string(c.moved) + " (" +
