@@ -111,26 +111,44 @@ Result<std::optional<Record>> record_for_put(App& app, std::string_view key) {
   return app.index.get(key);
 }
 
-// Streams the request body to every upload as it arrives. Stops early once an upload fails
-// (the PUT is lost anyway); returns the body's size.
+// Sends one piece of the body to every upload at once.
+net::awaitable<void> send_piece(std::vector<std::unique_ptr<Upload>>& uploads,
+                                net::const_buffer piece, bool last) {
+  co_await run_all(uploads.size(), [&](std::size_t i) { return uploads[i]->send(piece, last); });
+}
+
+// Reads the next piece of the body into out, storing the outcome in got.
+net::awaitable<void> read_piece(RequestBody& body, std::span<char> out, Result<std::size_t>& got) {
+  got = co_await body.read(out);
+}
+
+// Streams the request body to every upload as it arrives, reading the next piece from the
+// client while the current one goes to the volumes. Stops early once an upload fails (the PUT
+// is lost anyway); returns the body's size.
 net::awaitable<Result<std::uint64_t>> relay_body(App& app, RequestBody& body,
                                                  std::vector<std::unique_ptr<Upload>>& uploads) {
   const std::uint64_t piece_size =
       std::min<std::uint64_t>(app.config.piece_size, body.length().value_or(app.config.piece_size));
-  std::vector<char> piece(piece_size);
+  std::vector<char> current(piece_size), next(body.done() ? 0 : piece_size);
+  Result<std::size_t> n = co_await body.read(current);
   std::uint64_t total = 0;
   for (;;) {
-    auto n = co_await body.read(piece);
     if (!n) co_return n.error();
     total += *n;
-    const bool last = body.done();
-    co_await run_all(uploads.size(), [&](std::size_t i) {
-      return uploads[i]->send(net::buffer(piece.data(), *n), last);
+    const net::const_buffer piece = net::buffer(current.data(), *n);
+    if (body.done()) {
+      co_await send_piece(uploads, piece, true);
+      co_return total;
+    }
+    Result<std::size_t> following = std::size_t{0};
+    co_await run_all(2, [&](std::size_t i) {
+      return i == 0 ? send_piece(uploads, piece, false) : read_piece(body, next, following);
     });
-    if (last) co_return total;
     const bool failed = std::any_of(uploads.begin(), uploads.end(),
                                     [](const auto& u) { return u->reply().has_value(); });
     if (failed) co_return total;
+    std::swap(current, next);
+    n = std::move(following);
   }
 }
 
