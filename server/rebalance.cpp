@@ -4,6 +4,7 @@
 #include "owner_lock.h"
 #include "parallel.h"
 #include "progress.h"
+#include "sync_directory.h"
 
 #include "mkv/ops_progress.h"
 #include "mkv/rebalance.h"
@@ -50,16 +51,6 @@ Result<std::optional<std::string>> read_journal(const std::string& path) {
   return std::optional<std::string>(std::move(text));
 }
 
-// Makes the creation or removal of files in path's directory durable.
-Result<void> sync_directory_of(const std::string& path) {
-  const auto dir = std::filesystem::absolute(path).parent_path();
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Error::database("cannot open directory " + dir.string());
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Error::database("cannot sync directory " + dir.string());
-  return {};
-}
 
 // Writes text as the journal at path and returns once it is on disk.
 Result<void> write_journal(const std::string& path, const std::string& text) {

@@ -4,6 +4,7 @@
 #include "owner_lock.h"
 #include "parallel.h"
 #include "progress.h"
+#include "sync_directory.h"
 
 #include "mkv/autoindex.h"
 #include "mkv/ops_progress.h"
@@ -174,16 +175,6 @@ Result<void> remove_file(const std::string& path) {
   return {};
 }
 
-// Makes the renames in path's directory durable.
-Result<void> sync_directory_of(const std::string& path) {
-  const auto dir = std::filesystem::absolute(path).parent_path();
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Error::database("cannot open directory " + dir.string());
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Error::database("cannot sync directory " + dir.string());
-  return {};
-}
 
 // The files an index backend may keep beside its main file (SQLite's write-ahead log and
 // shared memory, its rollback journal, LMDB's lock table).
