@@ -11,6 +11,9 @@
 
 #include <array>
 #include <csignal>
+#include <iterator>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -44,6 +47,18 @@ void frame(Reply& reply, bool head, unsigned version, bool keep_alive) {
   }
 }
 
+// Returns why a request's body framing is refused, or nullopt. mkv stores a body as sent, so
+// the one transfer coding it takes is a lone "chunked": any other would be stored still encoded,
+// and a request whose last coding is not chunked has no knowable length (RFC 9112 6.3).
+std::optional<std::string> framing_problem(const http::request_header<>& header) {
+  const auto [first, last] = header.equal_range(http::field::transfer_encoding);
+  if (first == last) return std::nullopt;
+  if (std::next(first) != last || !beast::iequals(first->value(), "chunked")) {
+    return "unsupported Transfer-Encoding (only chunked)";
+  }
+  return std::nullopt;
+}
+
 // Closes a connection after its last reply, first reading (briefly) what the client still
 // sends, so the close does not reset the connection before the client read the reply.
 net::awaitable<void> linger_close(beast::tcp_stream& stream) {
@@ -70,7 +85,10 @@ net::awaitable<void> reply_and_close(beast::tcp_stream& stream, Reply reply, uns
 
 // Serves the requests of one client connection, one after the other.
 net::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
-  beast::flat_buffer buffer;
+  // Bounded: Beast keeps a whole chunk-size line (extensions included) and the trailer block
+  // in this buffer, and limits neither, so without a bound one request could take any amount
+  // of memory. A header block is bounded by header_limit before this.
+  beast::flat_buffer buffer(app.config.header_limit + 256 * 1024);
   for (;;) {
     http::request_parser<http::buffer_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(app.config.header_limit));
@@ -86,6 +104,10 @@ net::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
     }
     const auto& header = parser.get();
     const unsigned version = header.version();
+    if (auto problem = framing_problem(header)) {
+      co_await reply_and_close(stream, error_reply(Error::bad_request(*problem)), version);
+      co_return;
+    }
     if (!app.gate.enter()) {
       co_await reply_and_close(stream, error_reply(Error::bad_request("server is shutting down")),
                                version);
