@@ -144,9 +144,16 @@ inline std::vector<std::string> unindexed_files(const Cluster& c,
 // (malformed HTTP, bodies that stop half way, one byte at a time). Closes on destruction.
 class RawSocket {
  public:
-  explicit RawSocket(std::uint16_t port) {
+  // source: the local address to connect from (any 127.x.y.z works on Linux loopback).
+  explicit RawSocket(std::uint16_t port, const char* source = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     REQUIRE(fd_ >= 0);
+    if (source) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      REQUIRE(::inet_pton(AF_INET, source, &local.sin_addr) == 1);
+      REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);

@@ -174,7 +174,71 @@ TEST_CASE("basic auth in front of mkv: 401 without or with wrong credentials, th
   CHECK(request(proxy.port(), "DELETE", "/secret/doc", {}, good).status == 204);
   CHECK(request(proxy.port(), "GET", "/secret/doc", {}, good).status == 404);
 
-  // mkv itself listens on loopback only (--bind 127.0.0.1), so the proxy is the only way in
-  // from another host.
+  // mkv itself listens on loopback only (--bind 127.0.0.1): other hosts reach it only through
+  // the proxy.
   CHECK(c.server->log().find("on 127.0.0.1:") != std::string::npos);
+}
+
+namespace {
+
+// The volume hardening docs/security.md gives: WebDAV writes only from mkv's address, reads
+// from anywhere (clients follow mkv's redirects to the volumes).
+constexpr std::string_view writers_only = "            limit_except GET HEAD { allow 127.0.0.1; deny all; }\n";
+
+// Returns the status of one request sent to port from the local address source.
+unsigned status_from(const char* source, std::uint16_t port, const std::string& method,
+                     const std::string& target) {
+  RawSocket s(port, source);
+  REQUIRE(s.connected());
+  REQUIRE(s.send(method + " " + target + " HTTP/1.1\r\nHost: v\r\nConnection: close\r\n"
+                 "Content-Length: 5\r\n\r\nevil!"));
+  return first_status(s.receive(5s));
+}
+
+}  // namespace
+
+TEST_CASE("volumes that take writes only from mkv: clients elsewhere read through the redirect "
+          "but cannot PUT, DELETE or MOVE") {
+  TempDir templates;
+  std::string conf = read_file(MKV_HARNESS_NGINX_CONF);
+  const auto extra = conf.rfind("@EXTRA@");  // the placeholder line (the first is in a comment)
+  REQUIRE(extra != std::string::npos);
+  conf.insert(extra, writers_only);
+  const auto path = templates.path() / "volume.conf.in";
+  std::ofstream(path) << conf;
+  const char* old = std::getenv("MKV_NGINX_CONF");
+  const std::string saved = old ? old : "";
+  setenv("MKV_NGINX_CONF", path.c_str(), 1);
+  std::unique_ptr<Cluster> c;
+  try {
+    c = std::make_unique<Cluster>();
+  } catch (...) {
+    setenv("MKV_NGINX_CONF", saved.c_str(), 1);
+    throw;
+  }
+  setenv("MKV_NGINX_CONF", saved.c_str(), 1);
+
+  // mkv (connecting from 127.0.0.1) writes, overwrites (staging + MOVE) and deletes as usual.
+  REQUIRE(c->put("/doc", "first").status == 201);
+  REQUIRE(c->put("/doc", "second").status == 201);
+  REQUIRE(c->put("/gone", "x").status == 201);
+  REQUIRE(c->del("/gone").status == 204);
+  CHECK(c->holders("gone").empty());
+
+  // A client on another address (127.0.0.2) follows the redirect and reads...
+  const auto location = c->get("/doc").header("location");
+  const auto colon = location.find(':', 7);
+  const auto slash = location.find('/', colon);
+  const auto port = static_cast<std::uint16_t>(std::stoul(location.substr(colon + 1, slash - colon - 1)));
+  const std::string target = location.substr(slash);
+  CHECK(status_from("127.0.0.2", port, "GET", target) == 200);
+  CHECK(status_from("127.0.0.2", port, "HEAD", target) == 200);
+  // ...but cannot write, delete, move or wipe anything on the volume.
+  for (const std::string method : {"PUT", "DELETE", "MOVE", "MKCOL", "COPY", "POST"}) {
+    CAPTURE(method);
+    CHECK(status_from("127.0.0.2", port, method, target) == 403);
+  }
+  CHECK(status_from("127.0.0.2", port, "DELETE", "/") == 403);
+  CHECK(c->fetch("/doc") == "second");
+  for (auto i : c->holders("doc")) CHECK(c->volumes[i]->read("doc") == "second");
 }
