@@ -37,8 +37,12 @@ class RequestBody {
   // Tells a client that sent "Expect: 100-continue" to go on sending the body.
   net::awaitable<Result<void>> continue_if_expected();
 
+  // The slowest average a body may arrive at once the timeout has passed, bytes per second.
+  static constexpr std::size_t min_body_rate = 1024;
+
   // Fills out with the next bytes of the body; returns fewer only at its end (then done()).
-  // A client that stalls, disconnects or sends a malformed body yields bad_request.
+  // A client that stalls for the timeout, sends slower than min_body_rate after it,
+  // disconnects or sends a malformed body yields bad_request.
   net::awaitable<Result<std::size_t>> read(std::span<char> out);
 
  private:

@@ -258,6 +258,24 @@ TEST_CASE("slowloris: connections trickling a header byte by byte are cut by the
   CHECK(alive(c));
 }
 
+TEST_CASE("a slow but steady upload is not cut: the client timeout is for stalls, not for a "
+          "whole body piece") {
+  Cluster c(3, 2, {"--client-timeout", "2"});
+  constexpr std::size_t total = 160 * 1024;
+  RawSocket s(c.port());
+  REQUIRE(s.send("PUT /steady HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(total) +
+                 "\r\n\r\n"));
+  // 4 KiB every 100 ms: 40 KiB/s, 4 s in all, never silent for more than 0.1 s.
+  bool open = true;
+  for (std::size_t sent = 0; sent < total && open; sent += 4096) {
+    open = s.send(std::string(4096, 's'));
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(open);
+  CHECK(first_status(s.receive(5s)) == 201);
+  CHECK(c.head("/steady").header("content-length") == std::to_string(total));
+}
+
 TEST_CASE("the connection limit: connections over --max-connections are closed at once, and "
           "served again when others leave") {
   Cluster c(3, 2, {"--max-connections", "20"});
