@@ -24,6 +24,8 @@ namespace {
 using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
 constexpr auto as_values = net::experimental::as_tuple(net::use_awaitable);
+constexpr std::size_t body_read_size = 64 * 1024;  // the most one read of a body takes
+constexpr std::size_t small_buffer = 8 * 1024;      // what a connection's buffer keeps idle
 
 // The one place an error becomes an HTTP response.
 Reply error_reply(const Error& error) {
@@ -114,6 +116,14 @@ net::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
       co_return;
     }
     const bool head = header.method() == http::verb::head;
+    if (!parser.is_done()) {
+      // Beast reads a body through buffer, at most its free capacity at a time: left at the
+      // few hundred bytes a header needed, a large body would take one read per 512 bytes.
+      const auto length = parser.content_length();
+      const std::size_t chunk = length ? std::min<std::uint64_t>(*length, body_read_size)
+                                       : body_read_size;
+      buffer.reserve(std::min(buffer.max_size(), buffer.size() + chunk));
+    }
     RequestBody body(stream, buffer, parser, app.config.client_timeout);
     auto routed = route(header.method_string(), header.target());
     // (No co_await inside ?: — GCC 12 miscompiles it.)
@@ -130,6 +140,8 @@ net::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
     auto [wec, written] = co_await http::async_write(stream, reply, as_values);
     app.gate.leave();
     if (wec) co_return;
+    // An idle connection keeps no large body buffer (shrinking keeps any pipelined bytes).
+    if (buffer.capacity() > small_buffer) buffer.shrink_to_fit();
     if (!keep_alive) {
       co_await linger_close(stream);
       co_return;
