@@ -11,6 +11,7 @@
 
 #include <array>
 #include <csignal>
+#include <memory>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -149,11 +150,14 @@ net::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
   }
 }
 
-// Accepts connections until the acceptor is closed, one coroutine per connection.
-net::awaitable<void> accept_connections(App& app, tcp::acceptor& acceptor) {
-  for (;;) {
-    auto [ec, socket] =
-        co_await acceptor.async_accept(net::make_strand(acceptor.get_executor()), as_values);
+// One io_context per thread (see run_server).
+using IoContexts = std::vector<std::unique_ptr<net::io_context>>;
+
+// Accepts connections until the acceptor is closed, one coroutine per connection, handing
+// them to the io_contexts in turn.
+net::awaitable<void> accept_connections(App& app, tcp::acceptor& acceptor, IoContexts& ios) {
+  for (std::size_t next = 0;; next = (next + 1) % ios.size()) {
+    auto [ec, socket] = co_await acceptor.async_accept(ios[next]->get_executor(), as_values);
     if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
       // Out of file descriptors and the like: wait a little rather than spin.
@@ -185,8 +189,8 @@ net::awaitable<void> accept_connections(App& app, tcp::acceptor& acceptor) {
 }
 
 // Waits for SIGINT or SIGTERM, stops accepting, lets the requests in progress finish (at
-// most 30 s), then stops the io_context.
-net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, net::io_context& io) {
+// most 30 s), then stops the io_contexts.
+net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, IoContexts& ios) {
   net::signal_set signals(acceptor.get_executor(), SIGINT, SIGTERM);
   auto [ec, signal] = co_await signals.async_wait(as_values);
   if (ec) co_return;
@@ -202,7 +206,7 @@ net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, net::io_c
     co_await tick.async_wait(as_values);
   }
   if (app.gate.active() > 0) log_line("stopping with requests still in progress");
-  io.stop();
+  for (auto& io : ios) io->stop();
 }
 
 }  // namespace
@@ -224,12 +228,20 @@ int run_server(const Config& config) {
   std::atomic<std::size_t> connections{0};
   const unsigned threads = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
 
-  net::io_context io(static_cast<int>(threads));
+  // One io_context per thread: a connection stays on the io_context that accepted it, so its
+  // handlers never cross threads (no strand, no handing work between threads); only the index
+  // writer and the key locks post to it from elsewhere. Each is kept running while idle.
+  IoContexts ios;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  for (unsigned i = 0; i < threads; ++i) {
+    ios.push_back(std::make_unique<net::io_context>(1));
+    keep_running.push_back(net::make_work_guard(*ios.back()));
+  }
+  net::io_context& io = *ios.front();
   VolumeClient volumes(io.get_executor(), config.volumes, config.volume_options);
   App app{config, *index, writer, locks, volumes, gate, connections};
 
-  auto strand = net::make_strand(io);
-  tcp::acceptor acceptor(strand);
+  tcp::acceptor acceptor(io);
   try {
     const tcp::endpoint endpoint(net::ip::make_address(config.bind), config.port);
     acceptor.open(endpoint.protocol());
@@ -249,11 +261,11 @@ int run_server(const Config& config) {
            " volumes, r=" + std::to_string(config.replicas) + ", " + std::to_string(threads) +
            " threads");
 
-  net::co_spawn(strand, accept_connections(app, acceptor), net::detached);
-  net::co_spawn(strand, stop_on_signal(app, acceptor, io), net::detached);
+  net::co_spawn(io, accept_connections(app, acceptor, ios), net::detached);
+  net::co_spawn(io, stop_on_signal(app, acceptor, ios), net::detached);
 
   std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ios, i] { ios[i]->run(); });
   io.run();
   for (auto& t : pool) t.join();
   log_line("stopped");

@@ -3,6 +3,8 @@
 
 #include <boost/asio/experimental/as_tuple.hpp>
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace mkv {
@@ -17,26 +19,40 @@ Error transport_error(const Volume& v, std::string_view what, const boost::syste
 
 }  // namespace
 
-VolumeConnections::VolumeConnections(net::any_io_executor executor, Volume volume,
-                                     VolumeOptions options)
-    : executor_(std::move(executor)), volume_(std::move(volume)), options_(options) {}
+VolumeConnections::VolumeConnections(Volume volume, VolumeOptions options)
+    : volume_(std::move(volume)), options_(options) {}
+
+namespace {
+
+// Returns the io_context (or other execution context) an executor runs its work on.
+const net::execution_context* context_of(const net::any_io_executor& executor) {
+  return &net::query(executor, net::execution::context);
+}
+
+}  // namespace
 
 net::awaitable<Result<Connection>> VolumeConnections::acquire() {
+  const net::any_io_executor executor = co_await net::this_coro::executor;
+  const auto* context = context_of(executor);
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mutex_);
-    while (!idle_.empty()) {
-      Idle idle = std::move(idle_.back());
-      idle_.pop_back();
-      if (now - idle.since < options_.idle_limit) {
-        co_return Connection{std::move(idle.stream), true};
+    for (auto& [owner, idle] : idle_) {
+      if (owner != context) continue;
+      while (!idle.empty()) {
+        Idle youngest = std::move(idle.back());
+        idle.pop_back();
+        --idle_count_;
+        if (now - youngest.since < options_.idle_limit) {
+          co_return Connection{std::move(youngest.stream), true};
+        }
       }
     }
   }
-  net::ip::tcp::resolver resolver(executor_);
+  net::ip::tcp::resolver resolver(executor);
   auto [rec, endpoints] = co_await resolver.async_resolve(volume_.host, volume_.port, as_values);
   if (rec) co_return transport_error(volume_, "resolve", rec);
-  beast::tcp_stream stream(executor_);
+  beast::tcp_stream stream(executor);
   stream.expires_after(options_.connect_timeout);
   auto [cec, endpoint] = co_await stream.async_connect(endpoints, as_values);
   if (cec) co_return transport_error(volume_, "connect", cec);
@@ -45,9 +61,17 @@ net::awaitable<Result<Connection>> VolumeConnections::acquire() {
 }
 
 void VolumeConnections::release(Connection connection) {
+  const auto* context = context_of(connection.stream.get_executor());
   std::lock_guard lock(mutex_);
-  if (idle_.size() >= options_.max_idle) return;
-  idle_.push_back({std::move(connection.stream), std::chrono::steady_clock::now()});
+  if (idle_count_ >= options_.max_idle) return;
+  auto owned = std::find_if(idle_.begin(), idle_.end(),
+                            [&](const auto& entry) { return entry.first == context; });
+  if (owned == idle_.end()) {
+    idle_.emplace_back(context, std::vector<Idle>());
+    owned = std::prev(idle_.end());
+  }
+  owned->second.push_back({std::move(connection.stream), std::chrono::steady_clock::now()});
+  ++idle_count_;
 }
 
 Upload::Upload(VolumeConnections& volume, std::string target, std::optional<std::uint64_t> length)
@@ -191,11 +215,11 @@ net::awaitable<Result<std::size_t>> Download::read(std::span<char> out) {
   co_return filled;
 }
 
-VolumeClient::VolumeClient(net::any_io_executor executor, const std::vector<Volume>& volumes,
+VolumeClient::VolumeClient(net::any_io_executor, const std::vector<Volume>& volumes,
                            VolumeOptions options)
-    : executor_(std::move(executor)), options_(options) {
+    : options_(options) {
   for (const auto& v : volumes) {
-    configured_.emplace(v.url, std::make_unique<VolumeConnections>(executor_, v, options_));
+    configured_.emplace(v.url, std::make_unique<VolumeConnections>(v, options_));
   }
 }
 
@@ -206,7 +230,7 @@ VolumeConnections* VolumeClient::find(std::string_view url) {
   auto v = parse_volume_url(url);
   if (!v) return nullptr;
   auto [it, inserted] = others_.emplace(std::string(url),
-                                        std::make_unique<VolumeConnections>(executor_, *v, options_));
+                                        std::make_unique<VolumeConnections>(*v, options_));
   return it->second.get();
 }
 

@@ -41,16 +41,18 @@ struct Connection {
   bool reused = false;
 };
 
-// The keep-alive connections to one volume. Thread-safe: a mutex guards only the idle list,
-// never an IO.
+// The keep-alive connections to one volume. A connection belongs to the io_context of the
+// coroutine that opened it and is only handed to coroutines of that io_context, so its IO never
+// crosses threads. Thread-safe: a mutex guards only the idle list, never an IO.
 class VolumeConnections {
  public:
-  VolumeConnections(net::any_io_executor executor, Volume volume, VolumeOptions options);
+  VolumeConnections(Volume volume, VolumeOptions options);
 
   const Volume& volume() const { return volume_; }
   const VolumeOptions& options() const { return options_; }
 
-  // Returns an idle connection young enough to reuse, or a newly connected one.
+  // Returns an idle connection of the calling coroutine's io_context young enough to reuse, or
+  // a newly connected one on the calling coroutine's executor.
   net::awaitable<Result<Connection>> acquire();
 
   // Takes back a connection whose last exchange ended cleanly and may be kept alive.
@@ -62,11 +64,12 @@ class VolumeConnections {
     std::chrono::steady_clock::time_point since;
   };
 
-  net::any_io_executor executor_;
   Volume volume_;
   VolumeOptions options_;
   std::mutex mutex_;
-  std::vector<Idle> idle_;
+  // The idle connections of each io_context, oldest first.
+  std::vector<std::pair<const net::execution_context*, std::vector<Idle>>> idle_;
+  std::size_t idle_count_ = 0;
 };
 
 // A volume's answer: the HTTP status, or the transport failure as Error::volume_write_failed.
@@ -146,6 +149,7 @@ class Download {
 // The volume pools of a process, by volume URL.
 class VolumeClient {
  public:
+  // (executor is not used: connections open on the executor of the coroutine that needs one.)
   VolumeClient(net::any_io_executor executor, const std::vector<Volume>& volumes,
                VolumeOptions options);
 
@@ -168,7 +172,6 @@ class VolumeClient {
   net::awaitable<Result<http::response<http::string_body>>> exchange(
       VolumeConnections& volume, http::request<http::empty_body> request, std::uint64_t limit);
 
-  net::any_io_executor executor_;
   VolumeOptions options_;
   std::map<std::string, std::unique_ptr<VolumeConnections>, std::less<>> configured_;
   std::mutex others_mutex_;
