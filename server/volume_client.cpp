@@ -52,16 +52,16 @@ net::awaitable<Result<Connection>> VolumeConnections::acquire() {
   net::ip::tcp::resolver resolver(executor);
   auto [rec, endpoints] = co_await resolver.async_resolve(volume_.host, volume_.port, as_values);
   if (rec) co_return transport_error(volume_, "resolve", rec);
-  beast::tcp_stream stream(executor);
-  stream.expires_after(options_.connect_timeout);
-  auto [cec, endpoint] = co_await stream.async_connect(endpoints, as_values);
+  auto stream = std::make_unique<beast::tcp_stream>(executor);
+  stream->expires_after(options_.connect_timeout);
+  auto [cec, endpoint] = co_await stream->async_connect(endpoints, as_values);
   if (cec) co_return transport_error(volume_, "connect", cec);
-  stream.socket().set_option(net::ip::tcp::no_delay(true));
+  stream->socket().set_option(net::ip::tcp::no_delay(true));
   co_return Connection{std::move(stream), false};
 }
 
 void VolumeConnections::release(Connection connection) {
-  const auto* context = context_of(connection.stream.get_executor());
+  const auto* context = context_of(connection.stream->get_executor());
   std::lock_guard lock(mutex_);
   if (idle_count_ >= options_.max_idle) return;
   auto owned = std::find_if(idle_.begin(), idle_.end(),
@@ -91,10 +91,8 @@ net::awaitable<Result<void>> Upload::start() {
   } else {
     request_.chunked(true);
   }
+  // The header goes out with the first piece, in one write (see write_piece).
   serializer_.emplace(request_);
-  connection_->stream.expires_after(volume_.options().io_timeout);
-  auto [ec, n] = co_await http::async_write_header(connection_->stream, *serializer_, as_values);
-  if (ec) co_return transport_error(volume_.volume(), "write", ec);
   co_return Result<void>{};
 }
 
@@ -103,8 +101,8 @@ net::awaitable<Result<void>> Upload::write_piece(net::const_buffer piece, bool l
   body.data = piece.size() ? const_cast<void*>(piece.data()) : nullptr;
   body.size = piece.size();
   body.more = !last;
-  connection_->stream.expires_after(volume_.options().io_timeout);
-  auto [ec, n] = co_await http::async_write(connection_->stream, *serializer_, as_values);
+  connection_->stream->expires_after(volume_.options().io_timeout);
+  auto [ec, n] = co_await http::async_write(*connection_->stream, *serializer_, as_values);
   if (ec && ec != http::error::need_buffer) co_return transport_error(volume_.volume(), "write", ec);
   co_return Result<void>{};
 }
@@ -113,8 +111,8 @@ net::awaitable<VolumeReply> Upload::finish() {
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024);
-  connection_->stream.expires_after(volume_.options().io_timeout);
-  auto [ec, n] = co_await http::async_read(connection_->stream, buffer, parser, as_values);
+  connection_->stream->expires_after(volume_.options().io_timeout);
+  auto [ec, n] = co_await http::async_read(*connection_->stream, buffer, parser, as_values);
   if (ec) co_return transport_error(volume_.volume(), "read", ec);
   const unsigned status = parser.get().result_int();
   if (parser.get().keep_alive()) volume_.release(std::move(*connection_));
@@ -167,7 +165,7 @@ net::awaitable<VolumeReply> Download::start() {
     auto connection = co_await volume_.acquire();
     if (!connection) co_return connection.error();
     connection_.emplace(std::move(*connection));
-    auto& stream = connection_->stream;
+    auto& stream = *connection_->stream;
     stream.expires_after(timeout);
     auto [wec, written] = co_await http::async_write(stream, request, as_values);
     buffer_.consume(buffer_.size());
@@ -200,8 +198,8 @@ net::awaitable<Result<std::size_t>> Download::read(std::span<char> out) {
     auto& body = parser_->get().body();
     body.data = out.data() + filled;
     body.size = out.size() - filled;
-    connection_->stream.expires_after(volume_.options().io_timeout);
-    auto [ec, n] = co_await http::async_read(connection_->stream, buffer_, *parser_, as_values);
+    connection_->stream->expires_after(volume_.options().io_timeout);
+    auto [ec, n] = co_await http::async_read(*connection_->stream, buffer_, *parser_, as_values);
     filled = out.size() - body.size;
     if (ec && ec != http::error::need_buffer) {
       connection_.reset();
@@ -241,7 +239,7 @@ net::awaitable<Result<http::response<http::string_body>>> VolumeClient::exchange
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto connection = co_await volume.acquire();
     if (!connection) co_return connection.error();
-    auto& stream = connection->stream;
+    auto& stream = *connection->stream;
     stream.expires_after(options_.io_timeout);
     auto [wec, written] = co_await http::async_write(stream, request, as_values);
     beast::flat_buffer buffer;

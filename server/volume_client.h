@@ -35,9 +35,10 @@ struct VolumeOptions {
   std::size_t max_idle = 256;           // idle connections kept per volume
 };
 
-// An open connection to a volume, and whether it served a request before.
+// An open connection to a volume, and whether it served a request before. The stream is held
+// by pointer because moving a beast::tcp_stream allocates (pending operations share its state).
 struct Connection {
-  beast::tcp_stream stream;
+  std::unique_ptr<beast::tcp_stream> stream;
   bool reused = false;
 };
 
@@ -60,7 +61,7 @@ class VolumeConnections {
 
  private:
   struct Idle {
-    beast::tcp_stream stream;
+    std::unique_ptr<beast::tcp_stream> stream;
     std::chrono::steady_clock::time_point since;
   };
 
