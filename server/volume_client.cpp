@@ -4,6 +4,7 @@
 #include <boost/asio/experimental/as_tuple.hpp>
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <utility>
 
@@ -15,6 +16,24 @@ constexpr auto as_values = net::experimental::as_tuple(net::use_awaitable);
 
 Error transport_error(const Volume& v, std::string_view what, const boost::system::error_code& ec) {
   return Error::volume_write_failed(v.url + ": " + std::string(what) + ": " + ec.message());
+}
+
+// Appends the head of an HTTP/1.1 request to out: the request line, each field, a blank line.
+// (Sent with one plain write: Beast's serializer costs more CPU than the rest of a DELETE.)
+template <class Fields>
+void append_head(std::string& out, std::string_view method, std::string_view target,
+                 const Fields& fields) {
+  out += method;
+  out += ' ';
+  out += target;
+  out += " HTTP/1.1\r\n";
+  for (const auto& field : fields) {
+    out += field.name_string();
+    out += ": ";
+    out += field.value();
+    out += "\r\n";
+  }
+  out += "\r\n";
 }
 
 }  // namespace
@@ -81,22 +100,33 @@ net::awaitable<Result<void>> Upload::start() {
   auto connection = co_await volume_.acquire();
   if (!connection) co_return connection.error();
   connection_.emplace(std::move(*connection));
+  const std::string host = volume_.volume().host + ':' + volume_.volume().port;
+  // The head goes out with the first piece, in one write (see write_piece).
+  if (length_) {
+    head_ = "PUT " + target_ + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: " +
+            std::to_string(*length_) + "\r\n\r\n";
+    co_return Result<void>{};
+  }
   request_ = {};
   request_.method(http::verb::put);
   request_.target(target_);
   request_.version(11);
-  request_.set(http::field::host, volume_.volume().host + ':' + volume_.volume().port);
-  if (length_) {
-    request_.content_length(*length_);
-  } else {
-    request_.chunked(true);
-  }
-  // The header goes out with the first piece, in one write (see write_piece).
+  request_.set(http::field::host, host);
+  request_.chunked(true);
   serializer_.emplace(request_);
   co_return Result<void>{};
 }
 
 net::awaitable<Result<void>> Upload::write_piece(net::const_buffer piece, bool last) {
+  if (length_) {
+    // A body of known length goes out as it is, the head in front of its first piece.
+    const std::array<net::const_buffer, 2> wire{net::buffer(head_), piece};
+    connection_->stream->expires_after(volume_.options().io_timeout);
+    auto [ec, n] = co_await net::async_write(*connection_->stream, wire, as_values);
+    head_.clear();
+    if (ec) co_return transport_error(volume_.volume(), "write", ec);
+    co_return Result<void>{};
+  }
   auto& body = request_.body();
   body.data = piece.size() ? const_cast<void*>(piece.data()) : nullptr;
   body.size = piece.size();
@@ -236,12 +266,14 @@ net::awaitable<Result<http::response<http::string_body>>> VolumeClient::exchange
     VolumeConnections& volume, http::request<http::empty_body> request, std::uint64_t limit) {
   request.version(11);
   request.set(http::field::host, volume.volume().host + ':' + volume.volume().port);
+  std::string head;
+  append_head(head, request.method_string(), request.target(), request.base());
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto connection = co_await volume.acquire();
     if (!connection) co_return connection.error();
     auto& stream = *connection->stream;
     stream.expires_after(options_.io_timeout);
-    auto [wec, written] = co_await http::async_write(stream, request, as_values);
+    auto [wec, written] = co_await net::async_write(stream, net::buffer(head), as_values);
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(limit);

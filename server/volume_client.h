@@ -112,7 +112,8 @@ class Upload {
   std::string target_;
   std::optional<std::uint64_t> length_;
   std::optional<Connection> connection_;
-  http::request<http::buffer_body> request_;
+  std::string head_;  // with a length: the request head, until the first piece takes it along
+  http::request<http::buffer_body> request_;  // without a length: the chunked request
   std::optional<http::request_serializer<http::buffer_body>> serializer_;
   std::optional<VolumeReply> reply_;
   bool started_ = false;
