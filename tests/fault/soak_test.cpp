@@ -295,7 +295,11 @@ TEST_CASE("soak: mixed load with a volume restarted half way loses no acknowledg
     const long peak = *std::max_element(after_warmup.begin(), after_warmup.end());
     MESSAGE("RSS after warm-up: " << first << " KiB, peak " << peak << " KiB, last "
                                   << after_warmup.back() << " KiB");
+#if defined(__SANITIZE_ADDRESS__)
+    MESSAGE("ASan build: its quarantine of freed memory (256 MiB) grows RSS; not checked");
+#else
     CHECK(after_warmup.back() < first + first / 5 + 16 * 1024);
+#endif
   }
 
   // Every key reads back as its client knows it.
