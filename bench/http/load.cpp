@@ -68,6 +68,7 @@ struct Settings {
   std::map<std::string, std::vector<int>> pids;
   std::uint64_t keys = 10000;
   std::uint64_t value_size = 1024;
+  unsigned read_passes = 1;  // a read phase requests every key this many times
   unsigned connections = 100;
   unsigned threads = 1;
   unsigned rounds = 3;
@@ -98,9 +99,9 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "mkv-load: " << why << "\n"
             << "usage: mkv-load --mkv URL --direct URL --redirect URL [--volume URL]... [--mkv-pid PID]\n"
-               "  [--keys N] [--value-size BYTES] [--connections N] [--threads N] [--rounds N]\n"
-               "  [--large-size BYTES] [--large-count N] [--huge-size BYTES] [--json FILE]\n"
-               "  [--note KEY=VALUE]... [--pids mkv|direct|redirect=PID,...]...\n"
+               "  [--keys N] [--read-passes N] [--value-size BYTES] [--connections N] [--threads N]\n"
+               "  [--rounds N] [--large-size BYTES] [--large-count N] [--huge-size BYTES]\n"
+               "  [--json FILE] [--note KEY=VALUE]... [--pids mkv|direct|redirect=PID,...]...\n"
                "  [--wrk-redirect RPS --wrk-mkv RPS] [--only FIGURE,...] [--ceilings no]\n"
                "URLs are http://host:port; sizes take k/m/g suffixes (binary).\n";
   std::exit(2);
@@ -124,6 +125,7 @@ Settings parse_settings(int argc, char** argv) {
     else if (flag == "--mkv-pid") s.mkv_pid = static_cast<int>(number());
     else if (flag == "--keys") s.keys = number();
     else if (flag == "--value-size") s.value_size = number();
+    else if (flag == "--read-passes") s.read_passes = static_cast<unsigned>(number());
     else if (flag == "--connections") s.connections = static_cast<unsigned>(number());
     else if (flag == "--threads") s.threads = static_cast<unsigned>(number());
     else if (flag == "--rounds") s.rounds = static_cast<unsigned>(number());
@@ -153,8 +155,8 @@ Settings parse_settings(int argc, char** argv) {
   if (s.mkv.empty() || s.direct.empty() || s.redirect.empty()) {
     usage("--mkv, --direct and --redirect are required");
   }
-  if (s.connections == 0 || s.threads == 0 || s.rounds == 0 || s.keys == 0) {
-    usage("--connections, --threads, --rounds and --keys must be positive");
+  if (s.connections == 0 || s.threads == 0 || s.rounds == 0 || s.keys == 0 || s.read_passes == 0) {
+    usage("--connections, --threads, --rounds, --keys and --read-passes must be positive");
   }
   return s;
 }
@@ -350,11 +352,13 @@ enum class Op {
   remove,        // DELETE; expect 204
 };
 
-// One phase: count requests of one kind to one server, from keys prefix+0 .. prefix+count-1.
+// One phase: count requests of one kind to one server, over keys prefix+0 .. prefix+keys-1
+// (each once per pass; writes make one pass).
 struct SmallPhase {
   Op op;
   const Server* server;
   std::string prefix;
+  std::uint64_t keys;
   std::uint64_t count;
   unsigned expect;  // the status expected of server (302 from the fixed-302 nginx for HEAD)
   const Values* values;
@@ -505,8 +509,9 @@ net::awaitable<void> drive_client(SmallPhase* phase, Client* client) {
   std::string head;
   std::string body;
   for (;;) {
-    const std::uint64_t i = phase->next.fetch_add(1, std::memory_order_relaxed);
-    if (i >= phase->count) co_return;
+    const std::uint64_t n = phase->next.fetch_add(1, std::memory_order_relaxed);
+    if (n >= phase->count) co_return;
+    const std::uint64_t i = n % phase->keys;
     const auto start = Clock::now();
     std::string error = co_await one_request(*phase, *client, i, head, body);
     const auto took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
@@ -616,14 +621,16 @@ void run_threads(std::vector<std::unique_ptr<net::io_context>>& ios, const Compl
 PhaseResult run_small(const Settings& settings, const std::string& name, Op op,
                       const Server& server, std::string prefix, unsigned expect,
                       const Values& values, const std::vector<Server>& others) {
-  SmallPhase phase{op, &server, std::move(prefix), settings.keys, expect, &values, &others};
+  const bool read = op != Op::put && op != Op::remove;
+  const std::uint64_t count = settings.keys * (read ? settings.read_passes : 1);
+  SmallPhase phase{op, &server, std::move(prefix), settings.keys, count, expect, &values, &others};
   std::vector<std::unique_ptr<net::io_context>> ios;
   for (unsigned t = 0; t < settings.threads; ++t) ios.push_back(std::make_unique<net::io_context>(1));
   std::vector<std::unique_ptr<Client>> clients;
   for (unsigned c = 0; c < settings.connections; ++c) {
     clients.push_back(std::make_unique<Client>());
     clients.back()->primary.server = &server;
-    clients.back()->tally.latency_us.reserve(settings.keys / settings.connections + 16);
+    clients.back()->tally.latency_us.reserve(count / settings.connections + 16);
     net::co_spawn(*ios[c % ios.size()], connect_client(clients.back().get()), net::detached);
   }
   run_threads(ios, [] { return 0; }, name + " (connecting)");
@@ -636,8 +643,15 @@ PhaseResult run_small(const Settings& settings, const std::string& name, Op op,
   const auto machine_before = machine_cpu_ticks();
   const auto start = Clock::now();
   run_threads(ios, [&] { return phase.completed.load(std::memory_order_relaxed); }, name);
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const auto end = Clock::now();
+  const double seconds = std::chrono::duration<double>(end - start).count();
   const double cpu = process_cpu_seconds() - cpu_before;
+  // CLOCK_MONOTONIC seconds, for perf report --time (bench/http/run --perf records with -k 1).
+  const auto monotonic = [](Clock::time_point t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+  };
+  std::fprintf(stderr, "  %-16s %9.0f req/s  (monotonic %.6f,%.6f)\n", name.c_str(),
+               (settings.keys ? phase.completed.load() / seconds : 0), monotonic(start), monotonic(end));
   const double server_cpu = processes_cpu_seconds(server.pids) - server_before;
   const auto machine_after = machine_cpu_ticks();
 
@@ -1089,6 +1103,7 @@ int main(int argc, char** argv) {
   }
   json::object config;
   config["keys"] = settings.keys;
+  config["read_passes"] = settings.read_passes;
   config["value_bytes"] = settings.value_size;
   config["connections"] = settings.connections;
   config["client_threads"] = settings.threads;
