@@ -164,9 +164,16 @@ Result<Record> column_record(sqlite3_stmt* stmt, int first, std::string_view key
 }
 
 // Returns a connection to the database file at path, opened with flags.
+//
+// Through the "unix-excl" VFS: the first connection takes one exclusive POSIX lock for the
+// whole process, and the WAL index lives in process memory rather than in a -shm file, so the
+// connections of this process coordinate in memory and a read transaction makes no fcntl()
+// call. With the default VFS every read took and dropped shared locks (~2 fcntl per request)
+// and contended for the -shm mutex. Other processes cannot open the file meanwhile; the owner
+// lock (server/owner_lock.h) keeps other mkv commands out anyway.
 Result<Connection> open_connection(const std::string& path, int flags) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, "unix-excl");
   Connection db(raw);  // closes raw even when opening failed
   if (rc != SQLITE_OK) return Error::database(raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
   sqlite3_busy_timeout(raw, busy_timeout_ms);
