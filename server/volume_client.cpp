@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
+#include <tuple>
 #include <utility>
 
 namespace mkv {
@@ -93,8 +94,126 @@ void VolumeConnections::release(Connection connection) {
   ++idle_count_;
 }
 
+net::awaitable<VolumeReply> VolumeConnections::pipelined(WholeRequest& request) {
+  const net::any_io_executor executor = co_await net::this_coro::executor;
+  const auto* context = context_of(executor);
+  Pipeline* pipeline = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [owner, p] : pipelines_) {
+      if (owner == context) pipeline = p.get();
+    }
+    if (!pipeline) {
+      pipelines_.emplace_back(context, std::make_unique<Pipeline>(*this, executor));
+      pipeline = pipelines_.back().second.get();
+    }
+  }
+  co_return co_await pipeline->exchange(request);
+}
+
+namespace {
+
+// Takes the first of queue out of it. (Move-constructed: move-assigning an
+// any_completion_handler recurses in Asio 1.81.)
+template <class T>
+T take_front(std::deque<T>& queue) {
+  T front(std::move(queue.front()));
+  queue.pop_front();
+  return front;
+}
+
+// At most this much goes out in one write of a pipeline, so that the answers to one batch
+// always fit in the socket buffers while the batch is still being written.
+constexpr std::size_t max_batch_requests = 64;
+constexpr std::size_t max_batch_bytes = 256 * 1024;
+
+}  // namespace
+
+net::awaitable<VolumeReply> Pipeline::exchange(WholeRequest& request) {
+  return net::async_initiate<decltype(net::use_awaitable), void(VolumeReply)>(
+      [this](auto handler, WholeRequest* r) {
+        queued_.push_back(Waiting{r, Handler(std::move(handler))});
+        if (!driving_) {
+          driving_ = true;
+          net::co_spawn(executor_, drive(), net::detached);  // starts after the caller suspends
+        }
+      },
+      net::use_awaitable, &request);
+}
+
+void Pipeline::finish(Waiting waiting, VolumeReply reply) {
+  net::post(executor_, [handler = std::move(waiting.handler), reply = std::move(reply)]() mutable {
+    std::move(handler)(std::move(reply));
+  });
+}
+
+net::awaitable<void> Pipeline::drive() {
+  const auto timeout = volume_.options().io_timeout;
+  std::deque<Waiting> in_flight;
+  std::vector<net::const_buffer> wire;
+  beast::flat_buffer buffer;
+  std::optional<Connection> connection;
+  bool answered_before = false;  // the connection has worked: a failure may be a dropped keep-alive
+  while (!queued_.empty()) {
+    if (!connection) {
+      auto fresh = co_await volume_.acquire();
+      if (!fresh) {
+        while (!queued_.empty()) finish(take_front(queued_), fresh.error());
+        break;
+      }
+      connection.emplace(std::move(*fresh));
+      answered_before = connection->reused;
+      buffer.clear();
+    }
+    wire.clear();
+    std::size_t bytes = 0;
+    while (!queued_.empty() && in_flight.size() < max_batch_requests && bytes < max_batch_bytes) {
+      WholeRequest& request = *in_flight.emplace_back(take_front(queued_)).request;
+      request.sent = true;
+      wire.push_back(net::buffer(request.head));
+      if (request.body.size()) wire.push_back(request.body);
+      bytes += request.head.size() + request.body.size();
+    }
+    auto& stream = *connection->stream;
+    stream.expires_after(timeout);
+    auto [ec, written] = co_await net::async_write(stream, wire, as_values);
+    bool closing = false;  // the volume announced it closes the connection after this answer
+    while (!ec && !closing && !in_flight.empty()) {
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(64 * 1024);
+      stream.expires_after(timeout);
+      std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, as_values);
+      if (ec) break;
+      answered_before = true;
+      closing = !parser.get().keep_alive();
+      finish(take_front(in_flight), parser.get().result_int());
+    }
+    if (!ec && !closing) continue;
+    connection.reset();
+    // The requests left unanswered go back to the front of the queue, in order, or fail. After
+    // a clean close the volume read none of them; after a failure they may have run, which is
+    // harmless to repeat once for these idempotent requests.
+    for (auto it = in_flight.rbegin(); it != in_flight.rend(); ++it) {
+      if (closing || (answered_before && !it->retried)) {
+        it->retried = it->retried || !closing;
+        queued_.push_front(std::move(*it));
+      } else {
+        finish(std::move(*it), transport_error(volume_.volume(), "exchange", ec));
+      }
+    }
+    in_flight.clear();
+  }
+  if (connection) volume_.release(std::move(*connection));
+  driving_ = false;
+}
+
 Upload::Upload(VolumeConnections& volume, std::string target, std::optional<std::uint64_t> length)
     : volume_(volume), target_(std::move(target)), length_(length) {}
+
+std::string Upload::head() const {
+  return "PUT " + target_ + " HTTP/1.1\r\nHost: " + volume_.volume().host + ':' +
+         volume_.volume().port + "\r\nContent-Length: " + std::to_string(*length_) + "\r\n\r\n";
+}
 
 net::awaitable<Result<void>> Upload::start() {
   auto connection = co_await volume_.acquire();
@@ -103,8 +222,7 @@ net::awaitable<Result<void>> Upload::start() {
   const std::string host = volume_.volume().host + ':' + volume_.volume().port;
   // The head goes out with the first piece, in one write (see write_piece).
   if (length_) {
-    head_ = "PUT " + target_ + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: " +
-            std::to_string(*length_) + "\r\n\r\n";
+    head_ = head();
     co_return Result<void>{};
   }
   request_ = {};
@@ -150,8 +268,23 @@ net::awaitable<VolumeReply> Upload::finish() {
   co_return status;
 }
 
+net::awaitable<void> Upload::send_pipelined(net::const_buffer body) {
+  WholeRequest request{head(), body};
+  reply_ = co_await volume_.pipelined(request);
+  body_sent_ = request.sent;
+}
+
 net::awaitable<void> Upload::send(net::const_buffer piece, bool last) {
   if (reply_) co_return;
+  // A small body that arrived whole shares the volume's pipeline with other requests. (Only
+  // when it is exactly the declared length: a short body on a pipelined connection would take
+  // the next request's bytes as its own.)
+  if (!started_ && last && length_ && piece.size() == *length_ &&
+      piece.size() <= volume_.options().pipelined_body_limit) {
+    started_ = true;
+    co_await send_pipelined(piece);
+    co_return;
+  }
   // A body sent whole in one piece can be sent again if a reused keep-alive connection turns
   // out to have been closed by the volume; a streamed body cannot.
   const bool resendable = !started_ && last;
@@ -298,10 +431,9 @@ net::awaitable<Result<http::response<http::string_body>>> VolumeClient::exchange
 net::awaitable<VolumeReply> VolumeClient::remove(std::string_view url, std::string target) {
   auto* volume = find(url);
   if (!volume) co_return Error::volume_write_failed("bad volume URL " + std::string(url));
-  http::request<http::empty_body> request{http::verb::delete_, target, 11};
-  auto response = co_await exchange(*volume, std::move(request), 64 * 1024);
-  if (!response) co_return response.error();
-  co_return response->result_int();
+  WholeRequest request{"DELETE " + target + " HTTP/1.1\r\nHost: " + volume->volume().host + ':' +
+                       volume->volume().port + "\r\n\r\n", net::const_buffer()};
+  co_return co_await volume->pipelined(request);
 }
 
 net::awaitable<VolumeReply> VolumeClient::move(std::string_view url, std::string from,

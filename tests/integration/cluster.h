@@ -16,10 +16,11 @@ struct Cluster {
   std::vector<std::unique_ptr<Volume>> volumes;
   std::unique_ptr<Server> server;
 
-  // Starts `count` healthy volumes and mkv with `replicas` and extra serve arguments.
+  // Starts `count` volumes (healthy, or all with `fault`) and mkv with `replicas` and extra
+  // serve arguments.
   explicit Cluster(std::size_t count = 3, unsigned replicas = 2,
-                   std::vector<std::string> extra = {}) {
-    for (std::size_t i = 0; i < count; ++i) volumes.push_back(std::make_unique<Volume>());
+                   std::vector<std::string> extra = {}, Fault fault = Fault::none) {
+    for (std::size_t i = 0; i < count; ++i) volumes.push_back(std::make_unique<Volume>(fault));
     server = std::make_unique<Server>(db(), urls(), replicas, std::move(extra));
   }
 

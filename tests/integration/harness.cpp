@@ -223,6 +223,7 @@ std::string fault_directives(Fault fault) {
     case Fault::none: return "";
     case Fault::put_500: return "            if ($request_method = PUT) { return 500; }";
     case Fault::put_507: return "            if ($request_method = PUT) { return 507; }";
+    case Fault::close_every_3: return "            keepalive_requests 3;";
   }
   return "";
 }

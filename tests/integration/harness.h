@@ -87,6 +87,7 @@ enum class Fault {
   none,
   put_500,  // nginx answers every PUT with 500 (and closes the connection, as nginx does)
   put_507,  // nginx answers every PUT with 507 Insufficient Storage
+  close_every_3,  // nginx closes each connection after its third request (keepalive_requests)
 };
 
 // One nginx WebDAV volume rendered from the volume template, in its own TempDir, on a free
