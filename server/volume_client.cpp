@@ -190,12 +190,12 @@ net::awaitable<void> Pipeline::drive() {
     }
     if (!ec && !closing) continue;
     connection.reset();
-    // The requests left unanswered go back to the front of the queue, in order, or fail. After
-    // a clean close the volume read none of them; after a failure they may have run, which is
-    // harmless to repeat once for these idempotent requests.
+    // The requests left unanswered go back to the front of the queue, in order, or fail (see
+    // after_no_answer). After a failure they may have run, which these idempotent requests
+    // make harmless to repeat.
     for (auto it = in_flight.rbegin(); it != in_flight.rend(); ++it) {
-      if (closing || (answered_before && !it->retried)) {
-        it->retried = it->retried || !closing;
+      if (after_no_answer(closing, answered_before, it->resent) == Unanswered::resend) {
+        it->resent = it->resent || !closing;
         queued_.push_front(std::move(*it));
       } else {
         finish(std::move(*it), transport_error(volume_.volume(), "exchange", ec));

@@ -86,7 +86,7 @@ class Pipeline {
   struct Waiting {
     WholeRequest* request;
     Handler handler;
-    bool retried = false;
+    bool resent = false;
   };
 
   net::awaitable<void> drive();

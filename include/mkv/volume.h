@@ -92,6 +92,23 @@ struct Volume {
   return volumes;
 }
 
+// What to do with an idempotent request to a volume (a DELETE, the PUT of a whole body) that
+// got no answer on its keep-alive connection.
+enum class Unanswered { resend, fail };
+
+// Returns whether to send an unanswered request again, once, on a new connection.
+// closed_cleanly: the volume answered an earlier request on the connection with
+//   "Connection: close" (e.g. nginx's keepalive_requests), so it read none of the later ones.
+// connection_worked: the connection had answered before it failed; a pooled connection the
+//   volume dropped while idle fails this way, and a fresh try is likely to work. A connection
+//   that never answered fails for a reason a new one would meet again.
+// resent_before: this request was already sent again after a failure.
+[[nodiscard]] constexpr Unanswered after_no_answer(bool closed_cleanly, bool connection_worked,
+                                                   bool resent_before) {
+  if (closed_cleanly) return Unanswered::resend;  // never reached the volume: always safe
+  return connection_worked && !resent_before ? Unanswered::resend : Unanswered::fail;
+}
+
 // Returns the request target of key on volume v: "/prefix/encoded/key".
 [[nodiscard]] inline std::string volume_target(const Volume& v, std::string_view key) {
   return v.path + '/' + encode_key(key);

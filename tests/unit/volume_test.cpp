@@ -57,3 +57,27 @@ TEST_CASE("targets and locations of a key on a volume") {
   CHECK(mkv::staging_target(prefixed, "0f") == "/data/.mkv/staging/0f");
   CHECK(mkv::volume_location("http://v:1/data", "what?") == "http://v:1/data/what%3F");
 }
+
+TEST_CASE("after_no_answer resends once after a dropped keep-alive, always after a clean close") {
+  using mkv::Unanswered;
+  struct Case {
+    bool closed_cleanly, connection_worked, resent_before;
+    Unanswered expected;
+  };
+  const Case cases[] = {
+      {true, false, false, Unanswered::resend},
+      {true, true, false, Unanswered::resend},
+      {true, true, true, Unanswered::resend},
+      {true, false, true, Unanswered::resend},
+      {false, true, false, Unanswered::resend},
+      {false, true, true, Unanswered::fail},
+      {false, false, false, Unanswered::fail},
+      {false, false, true, Unanswered::fail},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.closed_cleanly);
+    CAPTURE(c.connection_worked);
+    CAPTURE(c.resent_before);
+    CHECK(mkv::after_no_answer(c.closed_cleanly, c.connection_worked, c.resent_before) == c.expected);
+  }
+}
