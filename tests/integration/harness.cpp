@@ -485,6 +485,10 @@ Server::Server(fs::path db, std::vector<std::string> volume_urls, unsigned repli
     : port_(free_port()) {
   argv_ = {mkv_binary(), "-d", db.string(), "-v", join_urls(volume_urls),
            "-r", std::to_string(replicas), "serve", "-p", std::to_string(port_)};
+  // Tests listen on loopback only, unless a test chooses the address itself.
+  if (std::find(extra_args.begin(), extra_args.end(), "--bind") == extra_args.end()) {
+    argv_.insert(argv_.end(), {"--bind", "127.0.0.1"});
+  }
   argv_.insert(argv_.end(), extra_args.begin(), extra_args.end());
   start();
 }

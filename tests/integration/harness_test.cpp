@@ -305,7 +305,7 @@ TEST_CASE("Server runs MKV_BIN with the serve command line and reports an early 
     CHECK(server.pid() > 0);
     CHECK(server.log().find("args: -d " + (dir.path() / "index.db").string() +
                             " -v http://127.0.0.1:1,http://127.0.0.1:2 -r 2 serve -p " +
-                            std::to_string(server.port()) + " --threads 1") != std::string::npos);
+                            std::to_string(server.port()) + " --bind 127.0.0.1 --threads 1") != std::string::npos);
     server.kill9();
     CHECK(server.pid() == -1);
     CHECK_FALSE(accepts_connections(server.port()));
