@@ -202,6 +202,12 @@ net::awaitable<void> Pipeline::drive() {
       }
     }
     in_flight.clear();
+    // A connection that failed before it ever answered means the volume is down or hung: what
+    // queued behind the batch fails now, unsent, instead of waiting out another timeout each.
+    if (ec && !answered_before) {
+      const Error down = transport_error(volume_.volume(), "exchange", ec);
+      while (!queued_.empty()) finish(take_front(queued_), down);
+    }
   }
   if (connection) volume_.release(std::move(*connection));
   driving_ = false;

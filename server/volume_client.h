@@ -66,9 +66,10 @@ struct WholeRequest {
 // batch instead of N times. Only for idempotent requests (DELETE, the PUT of a whole body):
 // one whose answer did not come back is sent once more, on a new connection, when the volume
 // closed the connection cleanly first or when the connection had answered before (a
-// keep-alive connection the volume dropped); otherwise it fails. Requests queue while a batch
-// is in flight; a driver coroutine runs while there is anything to send. Touched only from
-// its io_context's thread, so it needs no lock.
+// keep-alive connection the volume dropped); otherwise it fails, and so does everything queued
+// behind it when the connection never answered at all (the volume is down or hung). Requests
+// queue while a batch is in flight; a driver coroutine runs while there is anything to send.
+// Touched only from its io_context's thread, so it needs no lock.
 class Pipeline {
  public:
   Pipeline(VolumeConnections& volume, net::any_io_executor executor)
@@ -100,7 +101,8 @@ class Pipeline {
 
 // The keep-alive connections to one volume. A connection belongs to the io_context of the
 // coroutine that opened it and is only handed to coroutines of that io_context, so its IO never
-// crosses threads. Thread-safe: a mutex guards only the idle list, never an IO.
+// crosses threads. Thread-safe: a mutex guards only the idle list and the list of pipelines,
+// never an IO.
 class VolumeConnections {
  public:
   VolumeConnections(Volume volume, VolumeOptions options);
