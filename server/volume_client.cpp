@@ -225,7 +225,6 @@ net::awaitable<Result<void>> Upload::start() {
   auto connection = co_await volume_.acquire();
   if (!connection) co_return connection.error();
   connection_.emplace(std::move(*connection));
-  const std::string host = volume_.volume().host + ':' + volume_.volume().port;
   // The head goes out with the first piece, in one write (see write_piece).
   if (length_) {
     head_ = head();
@@ -235,7 +234,7 @@ net::awaitable<Result<void>> Upload::start() {
   request_.method(http::verb::put);
   request_.target(target_);
   request_.version(11);
-  request_.set(http::field::host, host);
+  request_.set(http::field::host, volume_.volume().host + ':' + volume_.volume().port);
   request_.chunked(true);
   serializer_.emplace(request_);
   co_return Result<void>{};

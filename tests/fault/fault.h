@@ -17,7 +17,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -210,6 +212,16 @@ class RawSocket {
   int fd_ = -1;
   bool connected_ = false;
 };
+
+// Returns the resident set size of pid in KiB, or 0.
+inline long rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
 
 // Returns the status code of the first HTTP response in raw bytes, or 0 if there is none.
 inline unsigned first_status(std::string_view raw) {

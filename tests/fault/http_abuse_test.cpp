@@ -29,16 +29,6 @@ std::string body_of(const std::string& raw) {
   return at == std::string::npos ? std::string() : raw.substr(at + 4);
 }
 
-// Returns the resident set size of pid in KiB, or 0.
-long rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("VmRSS:")) return std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return 0;
-}
-
 // Returns whether the server still answers a plain request.
 bool alive(const Cluster& c) {
   try {

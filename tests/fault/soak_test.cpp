@@ -50,16 +50,6 @@ std::string value_of(const std::string& key, unsigned v) {
 // write was acknowledged; more after a write that failed (a failed overwrite may have taken).
 using Possible = std::set<unsigned>;
 
-// Returns the resident set size of pid in KiB, or 0.
-long rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("VmRSS:")) return std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return 0;
-}
-
 struct Counters {
   std::atomic<std::size_t> ops{0}, puts{0}, gets{0}, reads{0}, heads{0}, deletes{0}, lists{0};
   std::atomic<std::size_t> put_502{0}, read_unavailable{0}, wrong{0}, transport{0};
