@@ -281,11 +281,9 @@ net::awaitable<void> Upload::send_pipelined(net::const_buffer body) {
 
 net::awaitable<void> Upload::send(net::const_buffer piece, bool last) {
   if (reply_) co_return;
-  // A small body that arrived whole shares the volume's pipeline with other requests. (Only
-  // when it is exactly the declared length: a short body on a pipelined connection would take
-  // the next request's bytes as its own.)
-  if (!started_ && last && length_ && piece.size() == *length_ &&
-      piece.size() <= volume_.options().pipelined_body_limit) {
+  // A small body that arrived whole shares the volume's pipeline with other requests.
+  if (pipelinable_body(!started_ && last, length_, piece.size(),
+                       volume_.options().pipelined_body_limit)) {
     started_ = true;
     co_await send_pipelined(piece);
     co_return;

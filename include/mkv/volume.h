@@ -5,6 +5,8 @@
 #include "mkv/key.h"
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,6 +109,15 @@ enum class Unanswered { resend, fail };
                                                    bool resent_before) {
   if (closed_cleanly) return Unanswered::resend;  // never reached the volume: always safe
   return connection_worked && !resent_before ? Unanswered::resend : Unanswered::fail;
+}
+
+// Returns whether the body of a PUT to a volume may share the volume's pipeline: it is whole
+// in memory, exactly the length the request declares (a short body on a pipelined connection
+// would take the next request's bytes as its own), and at most limit bytes (a large one would
+// hold up the requests queued behind it).
+[[nodiscard]] constexpr bool pipelinable_body(bool whole, std::optional<std::uint64_t> declared,
+                                              std::uint64_t size, std::uint64_t limit) {
+  return whole && declared && *declared == size && size <= limit;
 }
 
 // Returns the request target of key on volume v: "/prefix/encoded/key".

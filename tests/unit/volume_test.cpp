@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,5 +81,29 @@ TEST_CASE("after_no_answer resends once after a dropped keep-alive, always after
     CAPTURE(c.connection_worked);
     CAPTURE(c.resent_before);
     CHECK(mkv::after_no_answer(c.closed_cleanly, c.connection_worked, c.resent_before) == c.expected);
+  }
+}
+
+TEST_CASE("pipelinable_body: whole, exactly the declared length, within the limit") {
+  struct Case {
+    bool whole;
+    std::optional<std::uint64_t> declared;
+    std::uint64_t size, limit;
+    bool expected;
+  };
+  const Case cases[] = {
+      {true, 1024, 1024, 65536, true},
+      {true, 0, 0, 65536, true},            // an empty body
+      {true, 65536, 65536, 65536, true},    // exactly the limit
+      {true, 65537, 65537, 65536, false},   // over the limit
+      {false, 1024, 1024, 65536, false},    // only the first piece of a longer body
+      {true, std::nullopt, 1024, 65536, false},  // chunked: no declared length
+      {true, 2048, 1024, 65536, false},     // shorter than declared
+      {true, 1024, 2048, 65536, false},     // longer than declared
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.size);
+    CAPTURE(c.limit);
+    CHECK(mkv::pipelinable_body(c.whole, c.declared, c.size, c.limit) == c.expected);
   }
 }
