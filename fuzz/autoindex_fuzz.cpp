@@ -3,6 +3,7 @@
 // entries whose names are single path segments; visit_entry() records only valid keys, descends
 // only into directories whose prefix is a valid key plus '/', and never leads outside the root.
 #include <boost/json/src.hpp>
+#include <boost/url/src.hpp>
 
 #include "mkv/autoindex.h"
 

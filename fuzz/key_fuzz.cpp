@@ -6,6 +6,8 @@
 #include "mkv/key.h"
 #include "mkv/volume.h"
 
+#include <boost/url/src.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

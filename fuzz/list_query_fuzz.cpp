@@ -3,6 +3,7 @@
 // 1..max_list_limit and a prefix and start without control bytes; the page built from any rows
 // encodes to JSON that parses back to the same keys and next.
 #include <boost/json/src.hpp>
+#include <boost/url/src.hpp>
 
 #include "mkv/list_query.h"
 

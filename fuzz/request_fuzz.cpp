@@ -3,6 +3,7 @@
 // bytes: the parser refuses them, or route() refuses the request, or it names an operation
 // whose key passes key_problem() and maps to a volume path inside the root.
 #include <boost/json/src.hpp>
+#include <boost/url/src.hpp>
 
 #include "mkv/route.h"
 #include "mkv/volume.h"

@@ -3,6 +3,8 @@
 // again to the same Volume.
 #include "mkv/volume.h"
 
+#include <boost/url/src.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -42,7 +42,7 @@ struct ListingEntry {
 };
 
 // Returns the entries of an nginx `autoindex_format json` listing, in listed order, or
-// bad_request("autoindex: ...") if text is not a JSON array of objects each with a string
+// malformed_listing("autoindex: ...") if text is not a JSON array of objects each with a string
 // "name" that is a single path segment (not empty, ".", ".." and without '/'), a string
 // "type", and, for type "file", a non-negative integer "size". Names are the bytes nginx read
 // from disk after JSON unescaping and need not be valid UTF-8; an unknown type reads as other;
@@ -52,15 +52,15 @@ struct ListingEntry {
   options.allow_invalid_utf8 = true;  // nginx lists file names as raw bytes
   boost::system::error_code ec;
   const boost::json::value value = boost::json::parse(text, ec, {}, options);
-  if (ec) return Error::bad_request("autoindex: not JSON: " + ec.message());
-  if (!value.is_array()) return Error::bad_request("autoindex: not a JSON array");
+  if (ec) return Error::malformed_listing("autoindex: not JSON: " + ec.message());
+  if (!value.is_array()) return Error::malformed_listing("autoindex: not a JSON array");
 
   std::vector<ListingEntry> entries;
   entries.reserve(value.get_array().size());
   std::size_t position = 0;
   for (const auto& item : value.get_array()) {
     const auto fail = [&](std::string why) {
-      return Error::bad_request("autoindex: entry " + std::to_string(position) + ": " + why);
+      return Error::malformed_listing("autoindex: entry " + std::to_string(position) + ": " + why);
     };
     if (!item.is_object()) return fail("not an object");
     const boost::json::object& object = item.get_object();

@@ -11,19 +11,23 @@
 
 namespace mkv {
 
-// Every way a request can fail. Adding a code here breaks the build until http_status() and
-// message() say how it is shown: both switch without a default.
+// Every way an operation can fail, named by what went wrong. Adding a code here breaks the build
+// until http_status() and message() say how it is shown: both switch without a default.
 enum class errc {
-  not_found,            // the key is not in the index
-  corrupt_record,       // the index holds the key with no volumes
-  database,             // the index backend failed
-  volume_write_failed,  // a PUT could not be written to every placement volume
-  not_enough_volumes,   // fewer volumes are configured than the replication factor
-  invalid_key,          // the request path is not an acceptable key
-  invalid_query,        // the list query string is malformed
-  key_conflict,         // key-as-path: the key is a path prefix of another key or the reverse
-  method_not_allowed,   // the method is not served on this target
-  bad_request,          // the HTTP request itself is malformed
+  not_found,              // the key is not in the index
+  corrupt_record,         // the index holds the key with no volumes
+  database,               // the index backend (or a file it keeps beside it) failed
+  volume_write_failed,    // a PUT could not be written to every placement volume
+  volume_request_failed,  // a request to a volume failed: unreachable, timed out, or refused
+  malformed_listing,      // a volume's directory listing (nginx autoindex) could not be read
+  not_enough_volumes,     // fewer volumes are configured than the replication factor
+  invalid_volume_url,     // a configured volume URL is not usable
+  invalid_key,            // the request path is not an acceptable key
+  invalid_query,          // the list query string is malformed
+  key_conflict,           // key-as-path: the key is a path prefix of another key or the reverse
+  method_not_allowed,     // the method is not served on this target
+  bad_request,            // the HTTP request itself is malformed
+  shutting_down,          // the server is stopping and takes no new requests
 };
 
 // An error code plus the detail its message needs.
@@ -37,8 +41,17 @@ struct Error {
   static Error volume_write_failed(std::string detail = {}) {
     return {errc::volume_write_failed, std::move(detail)};
   }
+  static Error volume_request_failed(std::string detail) {
+    return {errc::volume_request_failed, std::move(detail)};
+  }
+  static Error malformed_listing(std::string detail) {
+    return {errc::malformed_listing, std::move(detail)};
+  }
   static Error not_enough_volumes(std::size_t need, std::size_t have) {
     return {errc::not_enough_volumes, std::to_string(need) + ' ' + std::to_string(have)};
+  }
+  static Error invalid_volume_url(std::string detail) {
+    return {errc::invalid_volume_url, std::move(detail)};
   }
   static Error invalid_key(std::string reason) { return {errc::invalid_key, std::move(reason)}; }
   static Error invalid_query(std::string reason) {
@@ -50,6 +63,7 @@ struct Error {
     return {errc::method_not_allowed, std::move(allow)};
   }
   static Error bad_request(std::string detail) { return {errc::bad_request, std::move(detail)}; }
+  static Error shutting_down() { return {errc::shutting_down, {}}; }
 
   friend bool operator==(const Error&, const Error&) = default;
 };
@@ -65,12 +79,16 @@ using Result = boost::system::result<T, Error>;
     case errc::corrupt_record: return 500;
     case errc::database: return 500;
     case errc::volume_write_failed: return 502;
+    case errc::volume_request_failed: return 502;
+    case errc::malformed_listing: return 502;
     case errc::not_enough_volumes: return 503;
+    case errc::invalid_volume_url: return 500;
     case errc::invalid_key: return 400;
     case errc::invalid_query: return 400;
     case errc::key_conflict: return 409;
     case errc::method_not_allowed: return 405;
     case errc::bad_request: return 400;
+    case errc::shutting_down: return 503;
   }
   return 500;  // unreachable: every code is handled above
 }
@@ -82,16 +100,20 @@ using Result = boost::system::result<T, Error>;
     case errc::corrupt_record: return "corrupt record for key " + e.detail + ": no volumes";
     case errc::database: return "database error: " + e.detail;
     case errc::volume_write_failed: return "not all volume writes succeeded";
+    case errc::volume_request_failed: return "volume request failed: " + e.detail;
+    case errc::malformed_listing: return "malformed volume listing: " + e.detail;
     case errc::not_enough_volumes: {
       const auto space = e.detail.find(' ');
       return "need " + e.detail.substr(0, space) + " volumes but only " +
              e.detail.substr(space + 1) + " available";
     }
+    case errc::invalid_volume_url: return "invalid volume URL: " + e.detail;
     case errc::invalid_key: return "invalid key: " + e.detail;
     case errc::invalid_query: return "invalid query: " + e.detail;
     case errc::key_conflict: return "key conflict: " + e.detail;
     case errc::method_not_allowed: return "method not allowed";
     case errc::bad_request: return "bad request: " + e.detail;
+    case errc::shutting_down: return "server is shutting down";
   }
   return "internal error";  // unreachable: every code is handled above
 }

@@ -4,6 +4,10 @@
 
 #include "mkv/error.h"
 
+#include <boost/url/encode.hpp>
+#include <boost/url/pct_string_view.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -20,13 +24,6 @@ inline constexpr std::size_t max_segment_bytes = 255;
 inline constexpr std::string_view reserved_segment = ".mkv";
 
 namespace detail {
-
-inline int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Returns the length of the UTF-8 sequence starting at s[i], or 0 if it is not well formed
 // (overlong forms, surrogates and code points above U+10FFFF are not well formed).
@@ -60,23 +57,11 @@ inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 }  // namespace detail
 
 // Returns s with every %XX escape decoded ('+' stays '+'), or nullopt if an escape is
-// malformed.
+// malformed. Any other byte is taken as it is.
 [[nodiscard]] inline std::optional<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    const int hi = detail::hex_value(s[i + 1]);
-    const int lo = detail::hex_value(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
+  const auto escaped = boost::urls::make_pct_string_view(s);
+  if (!escaped) return std::nullopt;
+  return escaped->decode();
 }
 
 // Returns why key cannot be stored, or nullopt if it is acceptable. An acceptable key is
@@ -126,23 +111,7 @@ inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 // Returns key as a URL path (without a leading '/'): every byte but unreserved characters
 // (A-Z a-z 0-9 - . _ ~) and '/' becomes %XX with upper-case hex digits.
 [[nodiscard]] inline std::string encode_key(std::string_view key) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(key.size() + key.size() / 2);
-  for (const char ch : key) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                            c == '~' || c == '/';
-    if (unreserved) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(digits[c >> 4]);
-      out.push_back(digits[c & 0x0F]);
-    }
-  }
-  return out;
+  return boost::urls::encode(key, boost::urls::unreserved_chars + '/');
 }
 
 // Returns the keys that would be directories above key on a volume: "a" and "a/b" for

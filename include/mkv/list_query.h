@@ -5,6 +5,9 @@
 #include "mkv/key.h"
 
 #include <boost/json.hpp>
+#include <boost/url/decode_view.hpp>
+#include <boost/url/encoding_opts.hpp>
+#include <boost/url/pct_string_view.hpp>
 
 #include <charconv>
 #include <cstddef>
@@ -30,11 +33,12 @@ struct ListQuery {
 // Returns s with %XX escapes decoded and '+' read as a space (HTML form encoding), or nullopt
 // if an escape is malformed.
 [[nodiscard]] inline std::optional<std::string> query_decode(std::string_view s) {
-  std::string plus_as_space(s);
-  for (char& c : plus_as_space) {
-    if (c == '+') c = ' ';
-  }
-  return percent_decode(plus_as_space);
+  const auto escaped = boost::urls::make_pct_string_view(s);
+  if (!escaped) return std::nullopt;
+  boost::urls::encoding_opts form;
+  form.space_as_plus = true;
+  const boost::urls::decode_view decoded(*escaped, form);
+  return std::string(decoded.begin(), decoded.end());
 }
 
 // Returns the list request of a query string (the target after '?', possibly empty), or
@@ -127,15 +131,15 @@ struct ListPage {
   return page;
 }
 
+// Stores page in v as {"keys":[...],"next":"..."} (Boost.JSON's value_from finds it by
+// argument-dependent lookup).
+inline void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const ListPage& page) {
+  v = {{"keys", boost::json::value_from(page.keys)}, {"next", page.next}};
+}
+
 // Returns the JSON body of a page: {"keys":[...],"next":"..."}.
 [[nodiscard]] inline std::string encode_list_page(const ListPage& page) {
-  boost::json::object body;
-  boost::json::array keys;
-  keys.reserve(page.keys.size());
-  for (const auto& k : page.keys) keys.emplace_back(k);
-  body["keys"] = std::move(keys);
-  body["next"] = page.next;
-  return boost::json::serialize(body);
+  return boost::json::serialize(boost::json::value_from(page));
 }
 
 }  // namespace mkv

@@ -1,5 +1,5 @@
-// Rebuild decisions: turning the copies a walk of every volume found into index records, what
-// the rebuild reports about them, and the progress and summary text it prints.
+// Rebuild decisions: turning the copies a walk of every volume found into index records, and how
+// each rebuilt record stands against its placement. (What rebuild prints is rebuild_report.h.)
 //
 // A key's record lists the volumes holding a copy, ordered by the key's ranking
 // (order_by_ranking in placement.h), so volumes[0] is the copy a GET redirects to.
@@ -22,7 +22,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <map>
 #include <span>
 #include <string>
@@ -217,62 +216,6 @@ struct Rebuilt {
     out.summary = tally(out.summary, k);
     out.entries.push_back({k.key, k.record});
     if (inconsistent(k)) out.inconsistent.push_back(std::move(k));
-  }
-  return out;
-}
-
-// Returns bytes for people: "512 B", "1.5 KiB", "4.0 GiB" (binary units, one decimal).
-[[nodiscard]] inline std::string format_bytes(std::uint64_t bytes) {
-  static constexpr const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (bytes < 1024) return std::to_string(bytes) + " B";
-  std::size_t u = 0;
-  std::uint64_t unit = 1024;
-  while (u + 1 < std::size(units) && bytes / unit >= 1024) {
-    unit *= 1024;
-    ++u;
-  }
-  std::uint64_t whole = bytes / unit;
-  std::uint64_t tenths = ((bytes % unit) * 10 + unit / 2) / unit;
-  if (tenths == 10) {
-    whole += 1;
-    tenths = 0;
-  }
-  return std::to_string(whole) + '.' + std::to_string(tenths) + ' ' + units[u];
-}
-
-// How far a rebuild's walk has come, as the IO side counts it.
-struct RebuildProgress {
-  std::size_t volume_number = 0;  // 1-based position of the volume being walked
-  std::size_t volume_count = 0;
-  std::string volume;             // its URL
-  std::uint64_t directories = 0;  // directories listed on it so far
-  std::uint64_t files = 0;        // keys found on it so far
-  std::uint64_t bytes = 0;        // their total size
-};
-
-// Returns the one-line progress report of a walk, without a trailing newline, e.g.
-// "rebuild: volume 2/3 http://vol2:8080: 12 directories, 3400 files, 1.2 MiB".
-[[nodiscard]] inline std::string format_rebuild_progress(const RebuildProgress& p) {
-  return "rebuild: volume " + std::to_string(p.volume_number) + '/' +
-         std::to_string(p.volume_count) + ' ' + p.volume + ": " +
-         std::to_string(p.directories) + " directories, " + std::to_string(p.files) +
-         " files, " + format_bytes(p.bytes);
-}
-
-// Returns the multi-line report printed when a rebuild ends (each line ends in '\n'); it
-// suggests a rebalance when keys are under-replicated or misplaced.
-[[nodiscard]] inline std::string format_rebuild_summary(const RebuildSummary& s,
-                                                        std::size_t replicas) {
-  std::string out = "rebuild: indexed " + std::to_string(s.keys) + " keys, " +
-                    std::to_string(s.copies) + " copies, " + format_bytes(s.bytes) + '\n';
-  out += "  under-replicated (fewer than " + std::to_string(replicas) +
-         " copies): " + std::to_string(s.under_replicated) + '\n';
-  out += "  misplaced (a copy outside the placement): " + std::to_string(s.misplaced) + '\n';
-  out += "  size conflicts (copies of different sizes): " + std::to_string(s.size_conflicts) +
-         '\n';
-  out += "  skipped entries (not keys): " + std::to_string(s.skipped) + '\n';
-  if (s.under_replicated > 0 || s.misplaced > 0) {
-    out += "run `rebalance` to bring every key onto its placement\n";
   }
   return out;
 }

@@ -1,7 +1,7 @@
-// The index record of one key, and its on-disk encoding of the volume list as a JSON array.
+// The index record of one key, the writes that change the index (with the condition a
+// compare-and-set write puts on the key's current record), and the on-disk JSON encoding of a
+// record's volume list.
 #pragma once
-
-#include "mkv/error.h"
 
 #include <boost/json.hpp>
 
@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mkv {
@@ -30,18 +31,61 @@ struct Entry {
   friend bool operator==(const Entry&, const Entry&) = default;
 };
 
-// One change to the index: store record under key, or remove key when record is empty.
+// What a write requires of the key's current record before it applies: nothing, that the key
+// is absent, or that it holds exactly a given record (compare-and-set).
+class Expected {
+ public:
+  // Returns the condition that always holds.
+  [[nodiscard]] static Expected anything() { return Expected(Kind::anything, {}); }
+  // Returns the condition that the key is not indexed.
+  [[nodiscard]] static Expected absent() { return Expected(Kind::absent, {}); }
+  // Returns the condition that the key holds exactly record.
+  [[nodiscard]] static Expected record(Record record) {
+    return Expected(Kind::record, std::move(record));
+  }
+  // Returns the condition that the key still holds what a read returned (absent for nullopt).
+  [[nodiscard]] static Expected current(const std::optional<Record>& read) {
+    return read ? record(*read) : absent();
+  }
+
+  // Returns whether the condition holds for the key's current record (nullopt: not indexed).
+  [[nodiscard]] bool holds(const std::optional<Record>& current) const {
+    switch (kind_) {
+      case Kind::anything: return true;
+      case Kind::absent: return !current;
+      case Kind::record: return current && *current == record_;
+    }
+    return false;  // unreachable: every kind is handled above
+  }
+
+  friend bool operator==(const Expected&, const Expected&) = default;
+
+ private:
+  enum class Kind { anything, absent, record };
+  Expected(Kind kind, Record record) : kind_(kind), record_(std::move(record)) {}
+
+  Kind kind_;
+  Record record_;
+};
+
+// One change to the index: store record under key, or remove key when record is empty; applied
+// only when expected holds for the key's record at that moment.
 struct Write {
   std::string key;
   std::optional<Record> record;
+  Expected expected = Expected::anything();
+};
+
+// What became of one write of a batch. A failed condition is an outcome, not an error: the
+// other writes of the batch still apply.
+enum class Applied {
+  written,           // the write is in the index
+  condition_failed,  // the key's record was not the expected one; nothing changed for it
 };
 
 // Returns the JSON array text for a volume list, e.g. ["http://a:1","http://b:2"].
 [[nodiscard]] inline std::string encode_volumes(const std::vector<std::string>& volumes) {
-  boost::json::array array;
-  array.reserve(volumes.size());
-  for (const auto& v : volumes) array.emplace_back(v);
-  return boost::json::serialize(array);
+  return boost::json::serialize(boost::json::value_from(volumes));
 }
 
 // Returns the volume list encoded by encode_volumes, or nullopt if text is not a JSON array
@@ -49,14 +93,10 @@ struct Write {
 [[nodiscard]] inline std::optional<std::vector<std::string>> parse_volumes(std::string_view text) {
   boost::system::error_code ec;
   const boost::json::value value = boost::json::parse(text, ec);
-  if (ec || !value.is_array()) return std::nullopt;
-  std::vector<std::string> volumes;
-  volumes.reserve(value.get_array().size());
-  for (const auto& item : value.get_array()) {
-    if (!item.is_string()) return std::nullopt;
-    volumes.emplace_back(item.get_string());
-  }
-  return volumes;
+  if (ec) return std::nullopt;
+  auto volumes = boost::json::try_value_to<std::vector<std::string>>(value);
+  if (!volumes) return std::nullopt;
+  return std::move(*volumes);
 }
 
 }  // namespace mkv

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "mkv/record.h"
+#include "mkv/volume_answer.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -41,6 +42,18 @@ enum class WriteOutcome {
   unknown,  // the whole body went out but no answer came back (a timeout or reset): the
             // volume may still finish the write later
 };
+
+// Returns what became of the PUT of a body to one volume: status is the volume's answer, or
+// nullopt when none came (the upload failed in transport or was abandoned); body_sent says
+// whether the whole body went out. A body that went out whole without an answer may still be
+// written by the volume later.
+[[nodiscard]] constexpr WriteOutcome put_outcome(std::optional<unsigned> status, bool body_sent) {
+  if (status) {
+    return classify_answer(VolumeVerb::put, *status) == Answer::done ? WriteOutcome::stored
+                                                                     : WriteOutcome::refused;
+  }
+  return body_sent ? WriteOutcome::unknown : WriteOutcome::refused;
+}
 
 // What to do after every placement volume answered a write.
 struct FanOutDecision {

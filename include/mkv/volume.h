@@ -4,9 +4,11 @@
 #include "mkv/error.h"
 #include "mkv/key.h"
 
+#include <boost/url/parse.hpp>
+
 #include <cstddef>
-#include <cstdint>
-#include <optional>
+#include <charconv>
+#include <system_error>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,55 +25,51 @@ struct Volume {
   friend bool operator==(const Volume&, const Volume&) = default;
 };
 
-// Returns the Volume described by text, or invalid_query with the reason it is not an
+// Returns the Volume described by text, or invalid_volume_url with the reason it is not an
 // http:// URL with a host, an optional numeric port and an optional path (no query, no
-// fragment, no user info).
+// fragment, no user info). The URL is parsed by Boost.URL.
 [[nodiscard]] inline Result<Volume> parse_volume_url(std::string_view text) {
   const auto fail = [&](std::string why) {
-    return Error::invalid_query("volume " + std::string(text) + ": " + why);
+    return Error::invalid_volume_url("volume " + std::string(text) + ": " + why);
   };
   constexpr std::string_view scheme = "http://";
-  if (text.substr(0, scheme.size()) != scheme) return fail("only http:// volumes are supported");
-  std::string_view rest = text.substr(scheme.size());
-  if (rest.find_first_of("?#@ ") != std::string_view::npos) {
+  if (!text.starts_with(scheme)) return fail("only http:// volumes are supported");
+  if (text.find_first_of("?#@ ") != std::string_view::npos) {
     return fail("query, fragment, user info and spaces are not allowed");
   }
-  const std::size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-
+  const auto url = boost::urls::parse_uri(text);
+  if (!url) {
+    const std::string_view authority = text.substr(scheme.size());
+    const bool unterminated = authority.starts_with('[') &&
+                              authority.find(']') == std::string_view::npos;
+    return fail(unterminated ? "unterminated IPv6 literal" : "not a host[:port][/path]");
+  }
+  const bool bracketed = url->host_type() == boost::urls::host_type::ipv6 ||
+                         url->host_type() == boost::urls::host_type::ipvfuture;
+  std::string_view path = url->encoded_path();
+  if (!path.empty() && path.front() != '/') {
+    // What follows the authority is not a path: "h:8o", "[::1]x".
+    return fail(bracketed ? "junk after IPv6 literal" : "bad port");
+  }
   Volume v;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return fail("unterminated IPv6 literal");
-    v.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return fail("junk after IPv6 literal");
-      port = after.substr(1);
-    }
-  } else {
-    const std::size_t colon = authority.rfind(':');
-    v.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-  }
+  v.host = bracketed ? url->host_address() : std::string(url->encoded_host());
   if (v.host.empty()) return fail("missing host");
-  if (port.empty() && authority.find(':') != std::string_view::npos && authority.front() != '[') {
-    return fail("empty port");
-  }
+  const std::string_view port = url->port();
+  if (url->has_port() && port.empty()) return fail("empty port");
   if (!port.empty()) {
-    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
-        std::stoul(std::string(port)) == 0 || std::stoul(std::string(port)) > 65535) {
+    unsigned number = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+    if (port.size() > 5 || ec != std::errc{} || end != port.data() + port.size() || number == 0 ||
+        number > 65535) {
       return fail("bad port");
     }
     v.port = std::string(port);
   } else {
     v.port = "80";
   }
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   v.path = std::string(path);
-  v.url = std::string(scheme) + std::string(authority) + v.path;
+  v.url = std::string(scheme) + std::string(url->encoded_authority()) + v.path;
   return v;
 }
 
@@ -87,37 +85,11 @@ struct Volume {
     auto v = parse_volume_url(item);
     if (!v) return v.error();
     for (const auto& seen : volumes) {
-      if (seen.url == v->url) return Error::invalid_query("volume " + v->url + " listed twice");
+      if (seen.url == v->url) return Error::invalid_volume_url("volume " + v->url + " listed twice");
     }
     volumes.push_back(std::move(*v));
   }
   return volumes;
-}
-
-// What to do with an idempotent request to a volume (a DELETE, the PUT of a whole body) that
-// got no answer on its keep-alive connection.
-enum class Unanswered { resend, fail };
-
-// Returns whether to send an unanswered request again, once, on a new connection.
-// closed_cleanly: the volume answered an earlier request on the connection with
-//   "Connection: close" (e.g. nginx's keepalive_requests), so it read none of the later ones.
-// connection_worked: the connection had answered before it failed; a pooled connection the
-//   volume dropped while idle fails this way, and a fresh try is likely to work. A connection
-//   that never answered fails for a reason a new one would meet again.
-// resent_before: this request was already sent again after a failure.
-[[nodiscard]] constexpr Unanswered after_no_answer(bool closed_cleanly, bool connection_worked,
-                                                   bool resent_before) {
-  if (closed_cleanly) return Unanswered::resend;  // never reached the volume: always safe
-  return connection_worked && !resent_before ? Unanswered::resend : Unanswered::fail;
-}
-
-// Returns whether the body of a PUT to a volume may share the volume's pipeline: it is whole
-// in memory, exactly the length the request declares (a short body on a pipelined connection
-// would take the next request's bytes as its own), and at most limit bytes (a large one would
-// hold up the requests queued behind it).
-[[nodiscard]] constexpr bool pipelinable_body(bool whole, std::optional<std::uint64_t> declared,
-                                              std::uint64_t size, std::uint64_t limit) {
-  return whole && declared && *declared == size && size <= limit;
 }
 
 // Returns the request target of key on volume v: "/prefix/encoded/key".

@@ -5,7 +5,7 @@
 
 #include <mkv/key.h>
 #include <mkv/placement.h>
-#include <mkv/rebalance.h>
+#include <mkv/rebalance_plan.h>
 
 #include <string>
 #include <vector>

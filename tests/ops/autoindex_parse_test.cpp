@@ -109,7 +109,7 @@ TEST_CASE("parse_autoindex rejects what is not a listing") {
     CAPTURE(text);
     const auto entries = mkv::parse_autoindex(text);
     REQUIRE_FALSE(entries.has_value());
-    CHECK(entries.error().code == mkv::errc::bad_request);
+    CHECK(entries.error().code == mkv::errc::malformed_listing);
     CHECK(entries.error().detail.starts_with("autoindex: "));
   }
 }

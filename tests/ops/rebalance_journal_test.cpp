@@ -1,5 +1,5 @@
 // The rebalance journal: its text form, and which copies plan_recovery deletes for each key.
-#include "mkv/rebalance.h"
+#include "mkv/rebalance_journal.h"
 
 #include <doctest/doctest.h>
 

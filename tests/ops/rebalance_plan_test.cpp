@@ -1,5 +1,5 @@
 // plan_rebalance: which keys move, where they are copied from and to, and what is deleted.
-#include "mkv/rebalance.h"
+#include "mkv/rebalance_plan.h"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,6 @@
-// What a rebalance plan amounts to and how --dry-run prints it.
-#include "mkv/rebalance.h"
+// What a rebalance plan amounts to, how --dry-run prints it, and the progress line and closing
+// summary of a run.
+#include "mkv/rebalance_report.h"
 
 #include <doctest/doctest.h>
 
@@ -111,4 +112,59 @@ TEST_CASE("format_dry_run leaves out the table when only the index changes") {
   CHECK(text.find("copies out") == std::string::npos);
   CHECK(text.find("first 1 of 1 planned keys:\n  b c (2.9 KiB): reorder index") !=
         std::string::npos);
+}
+
+TEST_CASE("format_rebalance_progress is one line with the keys/s rate") {
+  mkv::RebalanceProgress p;
+  p.keys_scanned = 3000;
+  p.keys_planned = 1500;
+  p.keys_moved = 1400;
+  p.copies = 1400;
+  p.bytes = 1468006;
+  p.deletes = 1400;
+  p.seconds = 2.0;
+  CHECK(mkv::format_rebalance_progress(p) ==
+        "rebalance: 3000 keys scanned, 1400/1500 moved, 0 failed, 1400 copies (1.4 MiB), "
+        "1400 deletes, 700 keys/s");
+}
+
+TEST_CASE("format_rebalance_summary: every count, and what to do next") {
+  struct Case {
+    std::uint64_t planned, moved, failed, delete_failures;
+    std::string_view last_line;
+  };
+  const Case cases[] = {
+      {0, 0, 0, 0, "nothing to do: every key is on its placement\n"},
+      {10, 10, 0, 0, "every key is on its placement\n"},
+      {10, 9, 1, 0,
+       "some keys are not on their placement yet: fix the volumes named above and run "
+       "rebalance again\n"},
+      {10, 10, 0, 2,
+       "some keys are not on their placement yet: fix the volumes named above and run "
+       "rebalance again\n"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.last_line);
+    mkv::RebalanceProgress p;
+    p.keys_scanned = 100;
+    p.keys_planned = c.planned;
+    p.keys_moved = c.moved;
+    p.keys_failed = c.failed;
+    p.delete_failures = c.delete_failures;
+    p.copies = c.moved;
+    p.bytes = c.moved * 1024;
+    p.deletes = c.moved;
+    p.seconds = 4.5;
+    const std::string text = mkv::format_rebalance_summary(p);
+    CHECK(text.starts_with("rebalance: scanned 100 keys in 4.5 s; moved " +
+                           std::to_string(c.moved) + " of " + std::to_string(c.planned) + " (" +
+                           std::to_string(mkv::per_second(c.moved, 4.5)) + " keys/s)\n"));
+    CHECK(text.find("  copies made: " + std::to_string(c.moved) + " (" +
+                    mkv::format_bytes(c.moved * 1024) + ")\n") != std::string::npos);
+    CHECK(text.find("  keys not moved (no copy could be made): " + std::to_string(c.failed) +
+                    '\n') != std::string::npos);
+    CHECK(text.find("  failed deletes: " + std::to_string(c.delete_failures) + '\n') !=
+          std::string::npos);
+    CHECK(text.ends_with(c.last_line));
+  }
 }

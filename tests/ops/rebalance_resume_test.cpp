@@ -1,7 +1,7 @@
 // Resuming a killed rebalance: a toy deployment runs the documented per-page steps (plan,
 // journal, copy, index write, plan_recovery deletes, drop the journal), is killed after every
 // possible step, and is run again; no value may be lost and no extra copy may remain.
-#include "mkv/rebalance.h"
+#include "mkv/rebalance_journal.h"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 // How much a topology change moves: over 10,000 keys, only the keys whose placement changed
 // move, and about as many as rendezvous hashing predicts.
-#include "mkv/rebalance.h"
+#include "mkv/rebalance_plan.h"
 
 #include <doctest/doctest.h>
 

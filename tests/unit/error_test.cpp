@@ -23,6 +23,13 @@ TEST_CASE("every error has the spec's message and status") {
       {mkv::Error::key_conflict("\"a\" exists"), 409, "key conflict: \"a\" exists"},
       {mkv::Error::method_not_allowed("GET"), 405, "method not allowed"},
       {mkv::Error::bad_request("bad chunk"), 400, "bad request: bad chunk"},
+      {mkv::Error::volume_request_failed("http://v1: connect: refused"), 502,
+       "volume request failed: http://v1: connect: refused"},
+      {mkv::Error::malformed_listing("autoindex: not JSON"), 502,
+       "malformed volume listing: autoindex: not JSON"},
+      {mkv::Error::invalid_volume_url("volume ftp://v: only http:// volumes are supported"), 500,
+       "invalid volume URL: volume ftp://v: only http:// volumes are supported"},
+      {mkv::Error::shutting_down(), 503, "server is shutting down"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.message);

@@ -78,3 +78,26 @@ TEST_CASE("pick keeps the chosen positions in order") {
   CHECK(mkv::pick(v, none).empty());
   CHECK(mkv::pick(v, some) == std::vector<std::string>{"a", "c"});
 }
+
+TEST_CASE("put_outcome: stored, refused, or unknown when the body went out without an answer") {
+  using mkv::WriteOutcome;
+  struct Case {
+    std::optional<unsigned> status;
+    bool body_sent;
+    WriteOutcome expected;
+  };
+  const Case cases[] = {
+      {201, true, WriteOutcome::stored},
+      {204, true, WriteOutcome::stored},
+      {500, true, WriteOutcome::refused},
+      {409, true, WriteOutcome::refused},
+      {507, false, WriteOutcome::refused},  // answered before the body was all out
+      {std::nullopt, true, WriteOutcome::unknown},   // sent whole, then a timeout or reset
+      {std::nullopt, false, WriteOutcome::refused},  // never connected, or abandoned mid-body
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.status.value_or(0));
+    CAPTURE(c.body_sent);
+    CHECK(mkv::put_outcome(c.status, c.body_sent) == c.expected);
+  }
+}

@@ -3,8 +3,6 @@
 
 #include <doctest/doctest.h>
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,52 +56,4 @@ TEST_CASE("targets and locations of a key on a volume") {
   CHECK(mkv::volume_target(prefixed, "a b/c") == "/data/a%20b/c");
   CHECK(mkv::staging_target(prefixed, "0f") == "/data/.mkv/staging/0f");
   CHECK(mkv::volume_location("http://v:1/data", "what?") == "http://v:1/data/what%3F");
-}
-
-TEST_CASE("after_no_answer resends once after a dropped keep-alive, always after a clean close") {
-  using mkv::Unanswered;
-  struct Case {
-    bool closed_cleanly, connection_worked, resent_before;
-    Unanswered expected;
-  };
-  const Case cases[] = {
-      {true, false, false, Unanswered::resend},
-      {true, true, false, Unanswered::resend},
-      {true, true, true, Unanswered::resend},
-      {true, false, true, Unanswered::resend},
-      {false, true, false, Unanswered::resend},
-      {false, true, true, Unanswered::fail},
-      {false, false, false, Unanswered::fail},
-      {false, false, true, Unanswered::fail},
-  };
-  for (const auto& c : cases) {
-    CAPTURE(c.closed_cleanly);
-    CAPTURE(c.connection_worked);
-    CAPTURE(c.resent_before);
-    CHECK(mkv::after_no_answer(c.closed_cleanly, c.connection_worked, c.resent_before) == c.expected);
-  }
-}
-
-TEST_CASE("pipelinable_body: whole, exactly the declared length, within the limit") {
-  struct Case {
-    bool whole;
-    std::optional<std::uint64_t> declared;
-    std::uint64_t size, limit;
-    bool expected;
-  };
-  const Case cases[] = {
-      {true, 1024, 1024, 65536, true},
-      {true, 0, 0, 65536, true},            // an empty body
-      {true, 65536, 65536, 65536, true},    // exactly the limit
-      {true, 65537, 65537, 65536, false},   // over the limit
-      {false, 1024, 1024, 65536, false},    // only the first piece of a longer body
-      {true, std::nullopt, 1024, 65536, false},  // chunked: no declared length
-      {true, 2048, 1024, 65536, false},     // shorter than declared
-      {true, 1024, 2048, 65536, false},     // longer than declared
-  };
-  for (const auto& c : cases) {
-    CAPTURE(c.size);
-    CAPTURE(c.limit);
-    CHECK(mkv::pipelinable_body(c.whole, c.declared, c.size, c.limit) == c.expected);
-  }
 }

@@ -1,0 +1,139 @@
+// The layout of the LMDB index's values (pure, no LMDB calls): how a key is cut into the
+// bucket it is stored under, and how a bucket's entries are encoded, found and rewritten.
+//
+// A key is stored in the bucket named by its first B bytes (the whole key when it is
+// shorter), together with every other key that shares those B bytes; B is LMDB's key size
+// limit. Bucket value: one or more entries back to back, in ascending order of suffix:
+//   varint suffix length, suffix (the key's bytes after the first B),
+//   varint size, varint volumes length, volumes (the JSON text of encode_volumes)
+// where varint is unsigned LEB128 (7 bits a byte, low bits first, high bit = more follows).
+#pragma once
+
+#include "mkv/error.h"
+#include "mkv/record.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace mkv::lmdb {
+
+// A key cut into the bucket it lives in and the rest of it.
+struct KeyParts {
+  std::string_view bucket;
+  std::string_view suffix;
+};
+
+inline KeyParts split_key(std::string_view key, std::size_t bucket_bytes) {
+  const std::size_t cut = std::min(key.size(), bucket_bytes);
+  return {key.substr(0, cut), key.substr(cut)};
+}
+
+// One key's entry in a bucket value; the views point into the value.
+struct BucketEntry {
+  std::string_view suffix;
+  std::uint64_t size = 0;
+  std::string_view volumes;
+};
+
+inline void append_varint(std::string& out, std::uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>(value | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+// Reads a varint from the front of in and removes it; nullopt if in does not start with one.
+inline std::optional<std::uint64_t> take_varint(std::string_view& in) {
+  std::uint64_t value = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto byte = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    value |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) return value;
+  }
+  return std::nullopt;
+}
+
+// Reads a varint length and that many bytes from the front of in and removes them.
+inline std::optional<std::string_view> take_bytes(std::string_view& in) {
+  const auto length = take_varint(in);
+  if (!length || *length > in.size()) return std::nullopt;
+  const std::string_view bytes = in.substr(0, *length);
+  in.remove_prefix(*length);
+  return bytes;
+}
+
+// Reads the entry at the front of a bucket value and removes it; nullopt if malformed.
+inline std::optional<BucketEntry> take_entry(std::string_view& value) {
+  const auto suffix = take_bytes(value);
+  if (!suffix) return std::nullopt;
+  const auto size = take_varint(value);
+  if (!size) return std::nullopt;
+  const auto volumes = take_bytes(value);
+  if (!volumes) return std::nullopt;
+  return BucketEntry{*suffix, *size, *volumes};
+}
+
+inline void append_entry(std::string& out, std::string_view suffix, std::uint64_t size,
+                  std::string_view volumes) {
+  append_varint(out, suffix.size());
+  out.append(suffix);
+  append_varint(out, size);
+  append_varint(out, volumes.size());
+  out.append(volumes);
+}
+
+// Returns bucket value old with the entry of suffix set to record, or removed when record is
+// empty; "" means the bucket is left empty. nullopt if old is malformed.
+inline std::optional<std::string> rewrite_bucket(std::string_view old, std::string_view suffix,
+                                          const std::optional<Record>& record) {
+  std::string out;
+  out.reserve(old.size() + 64);
+  bool placed = false;
+  const auto place = [&] {
+    if (record) append_entry(out, suffix, record->size, encode_volumes(record->volumes));
+    placed = true;
+  };
+  while (!old.empty()) {
+    const auto entry = take_entry(old);
+    if (!entry) return std::nullopt;
+    if (!placed && entry->suffix >= suffix) {
+      place();
+      if (entry->suffix == suffix) continue;  // the key's old entry: replaced or removed
+    }
+    append_entry(out, entry->suffix, entry->size, entry->volumes);
+  }
+  if (!placed) place();
+  return out;
+}
+
+inline Error corrupt_bucket(std::string_view bucket) {
+  return Error::database("corrupt index entry under key " + std::string(bucket));
+}
+
+inline Error corrupt_volumes(std::string_view key) {
+  return Error::database("corrupt volumes for key " + std::string(key));
+}
+
+// Returns the record stored for suffix in the bucket value, or nullopt if the bucket holds no
+// entry for it; a database error names key when the bucket or the record is damaged.
+inline Result<std::optional<Record>> record_in_bucket(std::string_view value, std::string_view bucket,
+                                                     std::string_view suffix, std::string_view key) {
+  while (!value.empty()) {
+    const auto entry = take_entry(value);
+    if (!entry) return corrupt_bucket(bucket);
+    if (entry->suffix != suffix) continue;
+    auto volumes = parse_volumes(entry->volumes);
+    if (!volumes) return corrupt_volumes(key);
+    return std::optional<Record>(Record{std::move(*volumes), entry->size});
+  }
+  return std::optional<Record>();
+}
+
+}  // namespace mkv::lmdb

@@ -1,0 +1,40 @@
+// The SQLite index's schema and the one way it changes: numbered migrations, applied in place
+// when an index is opened.
+//
+// Schema, version 1 (the version is kept in PRAGMA user_version):
+//
+//   CREATE TABLE blobs (
+//     key     TEXT PRIMARY KEY NOT NULL,  -- the key's bytes; BINARY collation: memcmp order
+//     volumes TEXT NOT NULL,              -- JSON array of volume URLs (encode_volumes)
+//     size    INTEGER NOT NULL            -- blob size in bytes
+//   ) WITHOUT ROWID;
+#pragma once
+
+#include "mkv/error.h"
+
+#include <sqlite3.h>
+
+#include <iterator>
+
+namespace mkv::sqlite {
+
+// migrations[v] is the SQL that upgrades a database at schema version v to v + 1. Version 0 is
+// a new, empty file. Append a step to change the schema; never edit one that has shipped.
+inline constexpr const char* migrations[] = {
+    // 0 -> 1: the blobs table ("IF NOT EXISTS": the first builds made it without recording a
+    // version, and such a file is adopted as it is).
+    "CREATE TABLE IF NOT EXISTS blobs ("
+    " key TEXT PRIMARY KEY NOT NULL,"
+    " volumes TEXT NOT NULL,"
+    " size INTEGER NOT NULL"
+    ") WITHOUT ROWID",
+};
+
+// The schema version this build reads and writes.
+inline constexpr int schema_version = static_cast<int>(std::size(migrations));
+
+// Brings the database of db to schema_version in one transaction: runs every migration from
+// its recorded version on. Fails, changing nothing, for a version newer than this build's.
+[[nodiscard]] Result<void> migrate(sqlite3* db);
+
+}  // namespace mkv::sqlite

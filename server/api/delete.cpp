@@ -1,0 +1,25 @@
+// DELETE /{key}: the record goes first, then the copies, best effort: a client never sees a
+// key whose copies are half deleted.
+#include "handlers.h"
+
+#include "copies.h"
+
+#include <optional>
+#include <utility>
+
+namespace mkv {
+
+net::awaitable<Result<Reply>> handle_delete(App& app, std::string key) {
+  KeyGuard guard = co_await app.locks.acquire(key);
+  auto record = app.index.get(key);
+  if (!record) co_return record.error();
+  if (!*record) co_return Error::not_found();
+  const Write removal{key, std::nullopt};
+  if (auto removed = co_await app.writer.apply(removal); !removed) {
+    co_return removed.error();
+  }
+  co_await remove_copies(app, key, (*record)->volumes);
+  co_return empty_reply(http::status::no_content);
+}
+
+}  // namespace mkv

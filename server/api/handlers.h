@@ -1,0 +1,29 @@
+// One handler per operation of the native API, each a sequence of steps that executes the
+// core's decisions (dispatched by handle() in api.h).
+#pragma once
+
+#include "app.h"
+#include "http/reply.h"
+#include "http/request_body.h"
+
+#include "mkv/error.h"
+#include "mkv/list_query.h"
+
+#include <boost/asio.hpp>
+
+#include <string>
+
+namespace mkv {
+
+// PUT /{key}: streams the body to the key's placement volumes, then commits the record.
+net::awaitable<Result<Reply>> handle_put(App& app, std::string key, RequestBody& body);
+// DELETE /{key}: removes the record, then the copies (best effort).
+net::awaitable<Result<Reply>> handle_delete(App& app, std::string key);
+// GET /{key}: a redirect to the first recorded volume.
+Result<Reply> handle_get(App& app, const std::string& key);
+// HEAD /{key}: the blob's size, from the index.
+Result<Reply> handle_head(App& app, const std::string& key);
+// GET /?prefix=...: one page of keys.
+Result<Reply> handle_list(App& app, const ListQuery& query);
+
+}  // namespace mkv

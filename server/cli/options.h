@@ -1,0 +1,58 @@
+// The command line's shared parts: the global options (-d, -v, -r) and the option groups several
+// commands take, each written once with Boost.Program_options.
+#pragma once
+
+#include "volume/pool.h"
+
+#include "mkv/topology.h"
+
+#include <boost/program_options.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mkv::cli {
+
+namespace po = boost::program_options;
+
+// The usage line and the list of commands.
+inline constexpr const char* usage_text =
+    "usage: mkv -d DB -v URL[,URL...] -r N COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve       serve the HTTP API (see `mkv serve --help`)\n"
+    "  rebuild     rebuild the index from what the volumes hold (`mkv rebuild --help`)\n"
+    "  rebalance   move copies onto their placement after the volumes or N changed\n"
+    "              (`mkv rebalance --help`)\n";
+
+// What the global options name: the index and the cluster.
+struct Invocation {
+  std::string db;     // the index's location (-d)
+  Topology topology;  // -v and -r
+};
+
+// Returns -h, --version, -d, -v and -r.
+po::options_description global_options();
+
+// Returns the invocation the global options in vars describe, or prints why they are unusable
+// and returns nullopt.
+std::optional<Invocation> read_invocation(const po::variables_map& vars);
+
+// Returns --connect-timeout and --volume-timeout, stored into options when parsed.
+po::options_description volume_options(VolumeOptions& options);
+
+// Returns --concurrency N (default 16: what is in flight at once, as `what` says), stored into
+// concurrency when parsed.
+po::options_description concurrency_option(std::size_t& concurrency, const char* what);
+
+// Parses args against options into vars. Returns true to go on; false after printing help
+// (then exit 0) — the caller passes usage, the text shown above the options.
+bool parse_command(const std::vector<std::string>& args, const po::options_description& options,
+                   po::variables_map& vars, const std::string& usage);
+
+// Returns whether concurrency is usable; prints why not.
+bool check_concurrency(std::size_t concurrency);
+
+}  // namespace mkv::cli

@@ -1,0 +1,33 @@
+// `mkv serve`: its options, then the server (serve.h).
+#include "commands.h"
+
+#include "serve.h"
+
+namespace mkv::cli {
+
+int serve_command(const Invocation& invocation, const std::vector<std::string>& args) {
+  ServerSettings settings;
+  unsigned client_timeout = 60;
+  po::options_description options("serve options");
+  options.add_options()
+      ("help,h", "show this help")
+      ("port,p", po::value<std::uint16_t>(&settings.port)->default_value(3000), "TCP port")
+      ("bind", po::value<std::string>(&settings.bind)->default_value("0.0.0.0"),
+       "address to listen on")
+      ("threads", po::value<unsigned>(&settings.threads)->default_value(0),
+       "IO threads (0: one per core)");
+  options.add(volume_options(settings.volume_options));
+  options.add_options()
+      ("client-timeout", po::value<unsigned>(&client_timeout)->default_value(60),
+       "client idle / stalled-request timeout, seconds")
+      ("max-connections", po::value<std::size_t>(&settings.max_connections)->default_value(10000),
+       "client connections served at once; more are closed on accept");
+  po::variables_map vars;
+  if (!parse_command(args, options, vars, "usage: mkv -d DB -v URLS -r N serve [options]\n")) {
+    return 0;
+  }
+  settings.client_timeout = std::chrono::seconds(client_timeout);
+  return run_server(invocation.db, invocation.topology, settings);
+}
+
+}  // namespace mkv::cli

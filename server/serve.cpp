@@ -1,0 +1,112 @@
+// `mkv serve` (see serve.h).
+#include "serve.h"
+
+#include "http/listener.h"
+#include "log.h"
+
+#include "mkv_config.h"
+
+
+#include <algorithm>
+#include <csignal>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace mkv {
+
+namespace {
+
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+// Waits for SIGINT or SIGTERM, stops accepting, lets the requests in progress finish (at
+// most 30 s), then stops the io_contexts.
+net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, IoContexts& ios) {
+  net::signal_set signals(acceptor.get_executor(), SIGINT, SIGTERM);
+  auto [ec, signal] = co_await signals.async_wait(as_values);
+  if (ec) co_return;
+  log_line("signal " + std::to_string(signal) + ": finishing " + std::to_string(app.gate.active()) +
+           " requests in progress");
+  app.gate.close();
+  boost::system::error_code ignored;
+  acceptor.close(ignored);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  net::steady_timer tick(acceptor.get_executor());
+  while (app.gate.active() > 0 && std::chrono::steady_clock::now() < deadline) {
+    tick.expires_after(20ms);
+    co_await tick.async_wait(as_values);
+  }
+  if (app.gate.active() > 0) log_line("stopping with requests still in progress");
+  for (auto& io : ios) io->stop();
+}
+
+}  // namespace
+
+int run_server(const std::string& location, Topology topology, const ServerSettings& settings) {
+  auto owner = IndexBackend::claim(location, "serve");
+  if (!owner) {
+    log_line(message(owner.error()));
+    return 1;
+  }
+  auto index = IndexBackend::open(location);
+  if (!index) {
+    log_line("cannot open index " + location + ": " + message(index.error()));
+    return 1;
+  }
+  IndexWriter writer(*index);
+  KeyLocks locks;
+  RequestGate gate;
+  std::atomic<std::size_t> connections{0};
+  const unsigned threads = settings.threads ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
+
+  // One io_context per thread: a connection stays on the io_context that accepted it, so its
+  // handlers never cross threads (no strand, no handing work between threads); only the index
+  // writer and the key locks post to it from elsewhere. Each is kept running while idle.
+  IoContexts ios;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  for (unsigned i = 0; i < threads; ++i) {
+    ios.push_back(std::make_unique<net::io_context>(1));
+    keep_running.push_back(net::make_work_guard(*ios.back()));
+  }
+  net::io_context& io = *ios.front();
+  VolumeClient volumes(settings.volume_options);
+  const std::size_t volume_count = topology.volumes.size();
+  const std::size_t replicas = topology.replicas;
+  CurrentTopology current(std::move(topology));
+  App app{settings, current, *index, writer, locks, volumes, gate, connections};
+
+  tcp::acceptor acceptor(io);
+  try {
+    const tcp::endpoint endpoint(net::ip::make_address(settings.bind), settings.port);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(net::socket_base::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(net::socket_base::max_listen_connections);
+  } catch (const std::exception& e) {
+    log_line("cannot listen on " + settings.bind + ":" + std::to_string(settings.port) + ": " + e.what());
+    return 1;
+  }
+  if (volume_count < replicas) {
+    log_line("warning: " + message(Error::not_enough_volumes(replicas, volume_count)) +
+             "; PUTs will fail until more volumes are configured");
+  }
+  log_line("serving " + location + " (" MKV_INDEX_NAME ") on " + settings.bind + ":" +
+           std::to_string(settings.port) + " with " + std::to_string(volume_count) +
+           " volumes, r=" + std::to_string(replicas) + ", " + std::to_string(threads) +
+           " threads");
+
+  net::co_spawn(io, accept_connections(app, acceptor, ios), net::detached);
+  net::co_spawn(io, stop_on_signal(app, acceptor, ios), net::detached);
+
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ios, i] { ios[i]->run(); });
+  io.run();
+  for (auto& t : pool) t.join();
+  log_line("stopped");
+  return 0;
+}
+
+}  // namespace mkv

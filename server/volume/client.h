@@ -1,0 +1,53 @@
+// The volumes a process talks to, by URL, and the requests that need no streaming: DELETE,
+// MOVE, and a GET whose whole answer is read into memory (a directory listing).
+#pragma once
+
+#include "pool.h"
+#include "transport.h"
+
+#include "mkv/volume.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace mkv {
+
+// The volume pools of a process, by volume URL: a pool for every volume a record may name,
+// including volumes no longer configured (a volume being removed stays readable), made on
+// first use. Thread-safe; a pool, once made, lives as long as the client.
+class VolumeClient {
+ public:
+  explicit VolumeClient(VolumeOptions options) : options_(options) {}
+  VolumeClient(const VolumeClient&) = delete;
+  VolumeClient& operator=(const VolumeClient&) = delete;
+
+  // Returns the pool of the volume at url, or invalid_volume_url if url is not one.
+  Result<VolumePool*> pool(std::string_view url);
+
+  const VolumeOptions& options() const { return options_; }
+
+ private:
+  VolumeOptions options_;
+  std::shared_mutex mutex_;
+  std::map<std::string, std::unique_ptr<VolumePool>, std::less<>> pools_;
+};
+
+// A whole answer to a GET: the status and the body.
+struct Fetched {
+  unsigned status = 0;
+  std::string body;
+};
+
+// DELETE target on the volume; returns the status (204, 404, ...).
+net::awaitable<VolumeReply> volume_delete(VolumePool& volume, std::string target);
+// MOVE from onto to on the volume (a rename, replacing to); returns the status.
+net::awaitable<VolumeReply> volume_move(VolumePool& volume, std::string from, std::string to);
+// GET target from the volume, its body up to limit bytes.
+net::awaitable<Result<Fetched>> volume_get(VolumePool& volume, std::string target, std::uint64_t limit);
+
+}  // namespace mkv

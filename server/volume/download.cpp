@@ -1,0 +1,69 @@
+// One GET of a blob from one volume (see download.h).
+#include "download.h"
+
+#include "mkv/volume_answer.h"
+
+#include <tuple>
+#include <utility>
+
+namespace mkv {
+
+Download::Download(VolumePool& volume, std::string target)
+    : volume_(volume), target_(std::move(target)) {}
+
+net::awaitable<VolumeReply> Download::start() {
+  const std::string head = request_head("GET", target_, volume_.volume());
+  const auto timeout = volume_.options().io_timeout;
+  for (bool resent = false;; resent = true) {
+    auto connection = co_await volume_.acquire();
+    if (!connection) co_return connection.error();
+    connection_.emplace(std::move(*connection));
+    auto& stream = *connection_->stream;
+    stream.expires_after(timeout);
+    auto [wec, written] = co_await net::async_write(stream, net::buffer(head), as_values);
+    buffer_.consume(buffer_.size());
+    parser_.emplace();
+    parser_->body_limit(boost::none);
+    boost::system::error_code rec;
+    if (!wec) {
+      stream.expires_after(timeout);
+      std::tie(rec, std::ignore) = co_await http::async_read_header(stream, buffer_, *parser_, as_values);
+    }
+    const auto ec = wec ? wec : rec;
+    if (!ec) co_return parser_->get().result_int();
+    const bool reused = connection_->reused;
+    connection_.reset();
+    parser_.reset();
+    if (after_no_answer(false, reused, resent) == Unanswered::fail) {
+      co_return transport_error(volume_.volume(), "exchange", ec);
+    }
+  }
+}
+
+std::optional<std::uint64_t> Download::length() const {
+  const auto length = parser_->content_length();
+  return length ? std::optional<std::uint64_t>(*length) : std::nullopt;
+}
+
+net::awaitable<Result<std::size_t>> Download::read(std::span<char> out) {
+  std::size_t filled = 0;
+  while (filled < out.size() && !parser_->is_done()) {
+    auto& body = parser_->get().body();
+    body.data = out.data() + filled;
+    body.size = out.size() - filled;
+    connection_->stream->expires_after(volume_.options().io_timeout);
+    auto [ec, n] = co_await http::async_read(*connection_->stream, buffer_, *parser_, as_values);
+    filled = out.size() - body.size;
+    if (ec && ec != http::error::need_buffer) {
+      connection_.reset();
+      co_return transport_error(volume_.volume(), "read", ec);
+    }
+  }
+  if (parser_->is_done() && connection_) {
+    if (parser_->get().keep_alive()) volume_.release(std::move(*connection_));
+    connection_.reset();
+  }
+  co_return filled;
+}
+
+}  // namespace mkv
