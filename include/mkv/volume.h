@@ -48,8 +48,9 @@ struct Volume {
                          url->host_type() == boost::urls::host_type::ipvfuture;
   std::string_view path = url->encoded_path();
   if (!path.empty() && path.front() != '/') {
-    // What follows the authority is not a path: "h:8o", "[::1]x".
-    return fail(bracketed ? "junk after IPv6 literal" : "bad port");
+    // What follows the authority is not a path: "h:8o", "[::1]x", "1.2.3.4.".
+    if (url->has_port()) return fail("bad port");
+    return fail(bracketed ? "junk after IPv6 literal" : "not a host[:port][/path]");
   }
   Volume v;
   v.host = bracketed ? url->host_address() : std::string(url->encoded_host());

@@ -57,3 +57,37 @@ TEST_CASE("targets and locations of a key on a volume") {
   CHECK(mkv::staging_target(prefixed, "0f") == "/data/.mkv/staging/0f");
   CHECK(mkv::volume_location("http://v:1/data", "what?") == "http://v:1/data/what%3F");
 }
+
+TEST_CASE("parse_volume_url says what is wrong with a volume URL") {
+  struct Case {
+    std::string text;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {"https://vol1", "only http:// volumes are supported"},
+      {"vol1:8080", "only http:// volumes are supported"},
+      {"http://", "missing host"},
+      {"http://:80", "missing host"},
+      {"http://h:", "empty port"},
+      {"http://h:0", "bad port"},
+      {"http://h:65536", "bad port"},
+      {"http://h:8o", "bad port"},
+      {"http://h:1?x", "query, fragment, user info and spaces are not allowed"},
+      {"http://u@h", "query, fragment, user info and spaces are not allowed"},
+      {"http://h/#f", "query, fragment, user info and spaces are not allowed"},
+      {"http://[::1", "unterminated IPv6 literal"},
+      {"http://[::1]x", "junk after IPv6 literal"},
+      // Boost.URL refuses what is not a URL at all, which the hand-written parser let through.
+      {"http://a\"b", "not a host[:port][/path]"},
+      {"http://h:1:2", "bad port"},
+      {"http://a%zz", "not a host[:port][/path]"},
+      {"http://\xC3\xBC", "not a host[:port][/path]"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text);
+    const auto v = mkv::parse_volume_url(c.text);
+    REQUIRE_FALSE(v.has_value());
+    CHECK(v.error().code == mkv::errc::invalid_volume_url);
+    CHECK(v.error().detail == "volume " + c.text + ": " + c.reason);
+  }
+}
