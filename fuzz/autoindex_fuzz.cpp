@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   auto entries = mkv::parse_autoindex(bytes);
   if (!entries) {
-    require(mkv::message(entries.error()).starts_with("bad request: autoindex: "));
+    require(mkv::message(entries.error()).starts_with("malformed volume listing: autoindex: "));
     return 0;
   }
   for (const auto& e : *entries) {
