@@ -22,9 +22,11 @@
 #if defined(MKV_TEST_SQLITE)
 #include "sqlite_index.h"
 using IndexUnderTest = mkv::SqliteIndex;
+inline constexpr const char* backend_name = "sqlite";
 #elif defined(MKV_TEST_LMDB)
 #include "lmdb_index.h"
 using IndexUnderTest = mkv::LmdbIndex;
+inline constexpr const char* backend_name = "lmdb";
 #else
 #error "define MKV_TEST_SQLITE or MKV_TEST_LMDB"
 #endif
@@ -48,6 +50,13 @@ class ScratchDir {
 
   // Returns where the index lives inside this directory.
   std::string index_path() const { return (path_ / "index").string(); }
+
+  // Copies the fixture index tests/index/fixtures/<name>.<backend> to index_path().
+  void copy_fixture(const std::string& name) const {
+    const std::string fixture =
+        std::string(MKV_TEST_FIXTURES) + "/" + name + "." + backend_name;
+    std::filesystem::copy_file(fixture, index_path());
+  }
 
  private:
   std::filesystem::path path_;
