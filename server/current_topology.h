@@ -22,7 +22,9 @@ class CurrentTopology {
   std::shared_ptr<const Topology> load() const { return snapshot_.load(); }
 
   // Puts next in force for the requests that begin from now on.
-  void replace(Topology next) { snapshot_.store(std::make_shared<const Topology>(std::move(next))); }
+  void replace(Topology next) {
+    snapshot_.store(std::make_shared<const Topology>(std::move(next)));
+  }
 
  private:
   std::atomic<std::shared_ptr<const Topology>> snapshot_;

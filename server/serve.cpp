@@ -60,7 +60,8 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
   KeyLocks locks;
   RequestGate gate;
   std::atomic<std::size_t> connections{0};
-  const unsigned threads = settings.threads ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads =
+      settings.threads ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
 
   // One io_context per thread: a connection stays on the io_context that accepted it, so its
   // handlers never cross threads (no strand, no handing work between threads); only the index
@@ -86,7 +87,8 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
     acceptor.bind(endpoint);
     acceptor.listen(net::socket_base::max_listen_connections);
   } catch (const std::exception& e) {
-    log_line("cannot listen on " + settings.bind + ":" + std::to_string(settings.port) + ": " + e.what());
+    log_line("cannot listen on " + settings.bind + ":" + std::to_string(settings.port) + ": " +
+             e.what());
     return 1;
   }
   if (volume_count < replicas) {

@@ -123,8 +123,10 @@ inline Error corrupt_volumes(std::string_view key) {
 
 // Returns the record stored for suffix in the bucket value, or nullopt if the bucket holds no
 // entry for it; a database error names key when the bucket or the record is damaged.
-inline Result<std::optional<Record>> record_in_bucket(std::string_view value, std::string_view bucket,
-                                                     std::string_view suffix, std::string_view key) {
+inline Result<std::optional<Record>> record_in_bucket(std::string_view value,
+                                                     std::string_view bucket,
+                                                     std::string_view suffix,
+                                                     std::string_view key) {
   while (!value.empty()) {
     const auto entry = take_entry(value);
     if (!entry) return corrupt_bucket(bucket);

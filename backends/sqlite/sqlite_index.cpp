@@ -130,7 +130,9 @@ Result<void> write_row(const Writer& writer, const std::string& key,
     const std::string volumes = encode_volumes(record->volumes);
     rc = bind_text(use.get(), 1, key);
     if (rc == SQLITE_OK) rc = bind_text(use.get(), 2, volumes);
-    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(use.get(), 3, static_cast<sqlite3_int64>(record->size));
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_bind_int64(use.get(), 3, static_cast<sqlite3_int64>(record->size));
+    }
     if (rc == SQLITE_OK) rc = sqlite3_step(use.get());
   } else {
     const StatementUse use(writer.erase);

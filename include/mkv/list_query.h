@@ -54,7 +54,8 @@ struct ListQuery {
     if (pair.empty()) continue;
     const std::size_t eq = pair.find('=');
     const std::string_view name = pair.substr(0, eq);
-    auto value = query_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    auto value =
+        query_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
     if (!value) return Error::invalid_query("malformed percent-escape in " + std::string(name));
     for (const char c : *value) {
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
@@ -78,7 +79,8 @@ struct ListQuery {
       const char* first = value->data();
       const char* last = first + value->size();
       const auto [end, ec] = std::from_chars(first, last, limit);
-      if (value->empty() || ec != std::errc{} || end != last || limit < 1 || limit > max_list_limit) {
+      if (value->empty() || ec != std::errc{} || end != last || limit < 1 ||
+          limit > max_list_limit) {
         return Error::invalid_query("limit must be a whole number from 1 to " +
                                     std::to_string(max_list_limit));
       }

@@ -7,7 +7,8 @@
 //   1. moves = plan_rebalance(page); skip the page if there are none;
 //   2. durably write the journal, encode_journal(journal_entries(moves)), next to the index;
 //   3. copy each move's blob from its first source that answers to every volume of copy_to;
-//   4. in one index transaction, write `after` for the moves whose copies all succeeded;
+//   4. in one index transaction, write `after` for the moves whose copies all succeeded, each
+//      on the condition that the key still holds `before` (Expected::record);
 //   5. delete every copy of plan_recovery(journal, the index's records of those keys); a
 //      delete that finds nothing succeeds;
 //   6. remove the journal; if a delete failed, keep it and stop with an error instead.

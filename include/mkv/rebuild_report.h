@@ -55,7 +55,9 @@ struct UnreadableVolume {
 [[nodiscard]] inline std::string format_unreadable(std::span<const UnreadableVolume> unreadable,
                                                    std::string_view db) {
   std::string out;
-  for (const auto& u : unreadable) out += "rebuild: cannot read " + u.volume + ": " + u.reason + '\n';
+  for (const auto& u : unreadable) {
+    out += "rebuild: cannot read " + u.volume + ": " + u.reason + '\n';
+  }
   out += "rebuild: " + std::to_string(unreadable.size()) + " of the volumes could not be read; " +
          "the index " + std::string(db) + " was left unchanged\n";
   out += "(bring the volumes back, or leave a volume that is gone for good out of -v, and run "

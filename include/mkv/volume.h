@@ -86,7 +86,9 @@ struct Volume {
     auto v = parse_volume_url(item);
     if (!v) return v.error();
     for (const auto& seen : volumes) {
-      if (seen.url == v->url) return Error::invalid_volume_url("volume " + v->url + " listed twice");
+      if (seen.url == v->url) {
+        return Error::invalid_volume_url("volume " + v->url + " listed twice");
+      }
     }
     volumes.push_back(std::move(*v));
   }

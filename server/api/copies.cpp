@@ -17,7 +17,8 @@ namespace {
 net::awaitable<void> remove_logged(VolumePool& volume, std::string target) {
   auto reply = co_await volume_delete(volume, target);
   if (!reply) {
-    log_line("delete " + target + " on " + volume.volume().url + " failed: " + reply.error().detail);
+    log_line("delete " + target + " on " + volume.volume().url +
+             " failed: " + reply.error().detail);
   } else if (!removed(*reply)) {
     log_line("delete " + target + " on " + volume.volume().url + " answered " +
              std::to_string(*reply));

@@ -91,7 +91,8 @@ net::awaitable<void> read_piece(RequestBody& body, std::span<char> out, Result<s
 net::awaitable<Result<std::uint64_t>> relay_body(App& app, RequestBody& body,
                                                  std::vector<std::unique_ptr<Upload>>& uploads) {
   const std::uint64_t piece_size =
-      std::min<std::uint64_t>(app.settings.piece_size, body.length().value_or(app.settings.piece_size));
+      std::min<std::uint64_t>(app.settings.piece_size,
+                              body.length().value_or(app.settings.piece_size));
   std::vector<char> current(piece_size), next(body.done() ? 0 : piece_size);
   Result<std::size_t> n = co_await body.read(current);
   std::uint64_t total = 0;
@@ -184,7 +185,9 @@ net::awaitable<Result<Reply>> finish_staged(App& app, std::string key, std::opti
   if (decision.action != MoveDecision::Action::keep) {
     const Write settle{key, final_record};
     auto settled = co_await app.writer.apply(settle);
-    if (!settled) log_line("index repair after failed MOVE of " + key + ": " + settled.error().detail);
+    if (!settled) {
+      log_line("index repair after failed MOVE of " + key + ": " + settled.error().detail);
+    }
     std::vector<Destination> leftovers;
     for (std::size_t i : decision.failed) leftovers.push_back(staged[i]);
     co_await remove_written(std::move(leftovers));

@@ -76,7 +76,8 @@ net::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
     stream.expires_after(app.settings.client_timeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, as_values);
     if (ec) {
-      if (ec.category() == http::make_error_code(http::error::bad_target).category() && ec != http::error::end_of_stream &&
+      if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+          ec != http::error::end_of_stream &&
           ec != http::error::partial_message) {
         co_await reply_and_close(stream, error_reply(Error::bad_request(ec.message())), 11);
       }

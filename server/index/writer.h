@@ -12,7 +12,9 @@
 #include <boost/asio.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -36,6 +38,10 @@ class IndexWriter {
     wake_.notify_one();
     thread_.join();
   }
+
+  // Returns how many transactions the writer has applied so far (a batch the index refused
+  // whole counts once, plus once per write applied on its own after it).
+  std::uint64_t transactions() const { return transactions_.load(std::memory_order_relaxed); }
 
   // Completes once write is durable in the index (Applied::written), or its condition did not
   // hold (Applied::condition_failed), or with the error that prevented it.
@@ -80,14 +86,18 @@ class IndexWriter {
       writes.clear();
       for (auto& p : batch) writes.push_back(*p.write);
       auto outcomes = index_.apply(writes);
+      transactions_.fetch_add(1, std::memory_order_relaxed);
       if (outcomes) {
-        for (std::size_t i = 0; i < batch.size(); ++i) complete(std::move(batch[i]), (*outcomes)[i]);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          complete(std::move(batch[i]), (*outcomes)[i]);
+        }
       } else if (batch.size() == 1) {
         complete(std::move(batch.front()), outcomes.error());
       } else {
         // Apply one by one so each handler learns its own outcome.
         for (std::size_t i = 0; i < batch.size(); ++i) {
           auto alone = index_.apply(std::span(&writes[i], 1));
+          transactions_.fetch_add(1, std::memory_order_relaxed);
           complete(std::move(batch[i]), alone ? Result<Applied>(alone->front())
                                               : Result<Applied>(alone.error()));
         }
@@ -97,9 +107,10 @@ class IndexWriter {
   }
 
   static void complete(Pending pending, Result<Applied> outcome) {
-    net::post(pending.executor, [h = std::move(pending.handler), outcome = std::move(outcome)]() mutable {
-      std::move(h)(std::move(outcome));
-    });
+    net::post(pending.executor,
+              [h = std::move(pending.handler), outcome = std::move(outcome)]() mutable {
+                std::move(h)(std::move(outcome));
+              });
   }
 
   IndexBackend& index_;
@@ -107,7 +118,8 @@ class IndexWriter {
   std::condition_variable wake_;
   std::vector<Pending> queue_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::atomic<std::uint64_t> transactions_{0};
+  std::thread thread_;  // last: started once everything above is ready
 };
 
 }  // namespace mkv

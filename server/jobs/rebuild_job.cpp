@@ -50,8 +50,8 @@ void visit(Walk& walk, const Topology& topology, const Directory& dir, const Lis
   switch (d.visit) {
     case Visit::record: {
       auto [it, inserted] = walk.keys.try_emplace(std::move(d.path));
-      it->second = merge_sighting(std::move(it->second), it->first, Sighting{volume.url, entry.size},
-                                  topology.urls);
+      it->second = merge_sighting(std::move(it->second), it->first,
+                                  Sighting{volume.url, entry.size}, topology.urls);
       walk.counts.files += 1;
       walk.counts.bytes += entry.size;
       return;
@@ -173,7 +173,9 @@ net::awaitable<Result<bool>> RebuildJob::walk_some() {
   if (!walk_.queue.empty()) co_return true;
 
   for (std::size_t i = 0; i < topology_.volumes.size(); ++i) {
-    if (walk_.unreadable[i]) unreadable_report_.push_back({topology_.urls[i], *walk_.unreadable[i]});
+    if (walk_.unreadable[i]) {
+      unreadable_report_.push_back({topology_.urls[i], *walk_.unreadable[i]});
+    }
   }
   if (!unreadable_report_.empty()) {
     co_return Error::volume_request_failed(std::to_string(unreadable_report_.size()) +

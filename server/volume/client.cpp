@@ -73,7 +73,8 @@ net::awaitable<VolumeReply> volume_move(VolumePool& volume, std::string from, st
   co_return response->result_int();
 }
 
-net::awaitable<Result<Fetched>> volume_get(VolumePool& volume, std::string target, std::uint64_t limit) {
+net::awaitable<Result<Fetched>> volume_get(VolumePool& volume, std::string target,
+                                           std::uint64_t limit) {
   auto response = co_await exchange(volume, request_head("GET", target, volume.volume()), limit);
   if (!response) co_return response.error();
   co_return Fetched{response->result_int(), std::move(response->body())};

@@ -48,6 +48,7 @@ net::awaitable<VolumeReply> volume_delete(VolumePool& volume, std::string target
 // MOVE from onto to on the volume (a rename, replacing to); returns the status.
 net::awaitable<VolumeReply> volume_move(VolumePool& volume, std::string from, std::string to);
 // GET target from the volume, its body up to limit bytes.
-net::awaitable<Result<Fetched>> volume_get(VolumePool& volume, std::string target, std::uint64_t limit);
+net::awaitable<Result<Fetched>> volume_get(VolumePool& volume, std::string target,
+                                           std::uint64_t limit);
 
 }  // namespace mkv

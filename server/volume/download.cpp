@@ -27,7 +27,8 @@ net::awaitable<VolumeReply> Download::start() {
     boost::system::error_code rec;
     if (!wec) {
       stream.expires_after(timeout);
-      std::tie(rec, std::ignore) = co_await http::async_read_header(stream, buffer_, *parser_, as_values);
+      std::tie(rec, std::ignore) =
+          co_await http::async_read_header(stream, buffer_, *parser_, as_values);
     }
     const auto ec = wec ? wec : rec;
     if (!ec) co_return parser_->get().result_int();

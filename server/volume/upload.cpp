@@ -53,7 +53,9 @@ net::awaitable<Result<void>> Upload::write_piece(net::const_buffer piece, bool l
   body.more = !last;
   connection_->stream->expires_after(volume_.options().io_timeout);
   auto [ec, n] = co_await http::async_write(*connection_->stream, *serializer_, as_values);
-  if (ec && ec != http::error::need_buffer) co_return transport_error(volume_.volume(), "write", ec);
+  if (ec && ec != http::error::need_buffer) {
+    co_return transport_error(volume_.volume(), "write", ec);
+  }
   co_return Result<void>{};
 }
 

@@ -16,9 +16,9 @@ TEST_CASE("make_topology keeps the volumes in -v order with their URLs") {
 }
 
 TEST_CASE("placement_of is the first r volumes of the key's ranking") {
-  const mkv::Topology t = mkv::make_topology(*mkv::parse_volume_list(
-                                                 "http://vol1:8080,http://vol2:8080,http://vol3:8080"),
-                                             2);
+  const auto volumes =
+      mkv::parse_volume_list("http://vol1:8080,http://vol2:8080,http://vol3:8080");
+  const mkv::Topology t = mkv::make_topology(*volumes, 2);
   const auto placement = mkv::placement_of("path/to/key", t);
   REQUIRE(placement.has_value());
   CHECK(*placement == *mkv::volumes_for_key("path/to/key", t.urls, 2));

@@ -63,7 +63,8 @@ TEST_CASE("after_no_answer resends once after a dropped keep-alive, always after
     CAPTURE(c.closed_cleanly);
     CAPTURE(c.connection_worked);
     CAPTURE(c.resent_before);
-    CHECK(mkv::after_no_answer(c.closed_cleanly, c.connection_worked, c.resent_before) == c.expected);
+    CHECK(mkv::after_no_answer(c.closed_cleanly, c.connection_worked, c.resent_before) ==
+          c.expected);
   }
 }
 
