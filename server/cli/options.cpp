@@ -41,25 +41,27 @@ std::optional<Invocation> read_invocation(const po::variables_map& vars) {
   return Invocation{vars["db"].as<std::string>(), make_topology(std::move(*volumes), replicas)};
 }
 
-po::options_description volume_options(VolumeOptions& options) {
-  po::options_description group;
-  group.add_options()
+void add_volume_options(po::options_description& options, VolumeOptions& volume) {
+  options.add_options()
       ("connect-timeout",
        po::value<unsigned>()->default_value(3000)->notifier(
-           [&options](unsigned ms) { options.connect_timeout = std::chrono::milliseconds(ms); }),
+           [&volume](unsigned ms) { volume.connect_timeout = std::chrono::milliseconds(ms); }),
        "volume connect timeout, milliseconds")
       ("volume-timeout",
        po::value<unsigned>()->default_value(30000)->notifier(
-           [&options](unsigned ms) { options.io_timeout = std::chrono::milliseconds(ms); }),
+           [&volume](unsigned ms) { volume.io_timeout = std::chrono::milliseconds(ms); }),
        "volume read/write inactivity timeout, milliseconds");
-  return group;
 }
 
-po::options_description concurrency_option(std::size_t& concurrency, const char* what) {
-  po::options_description group;
-  group.add_options()
-      ("concurrency", po::value<std::size_t>(&concurrency)->default_value(16), what);
-  return group;
+po::options_description job_options(const char* caption, JobOptions& job,
+                                    const char* concurrency_what) {
+  po::options_description options(caption);
+  options.add_options()
+      ("help,h", "show this help")
+      ("concurrency", po::value<std::size_t>(&job.concurrency)->default_value(16),
+       concurrency_what);
+  add_volume_options(options, job.volume);
+  return options;
 }
 
 bool parse_command(const std::vector<std::string>& args, const po::options_description& options,
@@ -73,8 +75,8 @@ bool parse_command(const std::vector<std::string>& args, const po::options_descr
   return true;
 }
 
-bool check_concurrency(std::size_t concurrency) {
-  if (concurrency >= 1) return true;
+bool check_job_options(const JobOptions& job) {
+  if (job.concurrency >= 1) return true;
   std::cerr << "mkv: --concurrency must be at least 1\n";
   return false;
 }

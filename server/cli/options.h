@@ -40,19 +40,27 @@ po::options_description global_options();
 // and returns nullopt.
 std::optional<Invocation> read_invocation(const po::variables_map& vars);
 
-// Returns --connect-timeout and --volume-timeout, stored into options when parsed.
-po::options_description volume_options(VolumeOptions& options);
+// Adds --connect-timeout and --volume-timeout to options, stored into volume when parsed.
+void add_volume_options(po::options_description& options, VolumeOptions& volume);
 
-// Returns --concurrency N (default 16: what is in flight at once, as `what` says), stored into
-// concurrency when parsed.
-po::options_description concurrency_option(std::size_t& concurrency, const char* what);
+// What every job command (rebuild, rebalance) takes: how much is in flight at once and the
+// volume timeouts.
+struct JobOptions {
+  std::size_t concurrency = 16;
+  VolumeOptions volume;
+};
+
+// Returns a job command's options under caption: -h, --concurrency N (default 16, meaning what
+// concurrency_what says) and the volume options, stored into job when parsed.
+po::options_description job_options(const char* caption, JobOptions& job,
+                                    const char* concurrency_what);
 
 // Parses args against options into vars. Returns true to go on; false after printing help
 // (then exit 0) — the caller passes usage, the text shown above the options.
 bool parse_command(const std::vector<std::string>& args, const po::options_description& options,
                    po::variables_map& vars, const std::string& usage);
 
-// Returns whether concurrency is usable; prints why not.
-bool check_concurrency(std::size_t concurrency);
+// Returns whether job's options are usable; prints why not.
+bool check_job_options(const JobOptions& job);
 
 }  // namespace mkv::cli

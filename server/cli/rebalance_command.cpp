@@ -41,17 +41,13 @@ void report(ProgressLine& progress, RebalanceJob& job) {
 }  // namespace
 
 int rebalance_command(const Invocation& invocation, const std::vector<std::string>& args) {
-  VolumeOptions volume;
-  std::size_t concurrency = 16;
-  po::options_description options("rebalance options");
-  options.add_options()
-      ("help,h", "show this help")
-      ("dry-run", "print the plan (on stdout) and change nothing");
-  options.add(concurrency_option(concurrency, "keys moved (copies, deletes) at once"));
-  options.add(volume_options(volume));
+  JobOptions job_settings;
+  auto options = job_options("rebalance options", job_settings,
+                             "keys moved (copies, deletes) at once");
+  options.add_options()("dry-run", "print the plan (on stdout) and change nothing");
   po::variables_map vars;
   if (!parse_command(args, options, vars, rebalance_text)) return 0;
-  if (!check_concurrency(concurrency)) return 2;
+  if (!check_job_options(job_settings)) return 2;
 
   ProgressLine progress;
   const std::string& db = invocation.db;
@@ -87,8 +83,8 @@ int rebalance_command(const Invocation& invocation, const std::vector<std::strin
   }
 
   net::io_context io;
-  VolumeClient volumes(volume);
-  RebalanceJob job(*index, volumes, topology, concurrency);
+  VolumeClient volumes(job_settings.volume);
+  RebalanceJob job(*index, volumes, topology, job_settings.concurrency);
   const auto outcome = drive(io, job, [&] { report(progress, job); });
   for (const auto& note : job.take_notes()) progress.print(note + '\n');
 

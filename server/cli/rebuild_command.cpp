@@ -41,15 +41,12 @@ void show_progress(ProgressLine& progress, const RebuildJob& job) {
 }  // namespace
 
 int rebuild_command(const Invocation& invocation, const std::vector<std::string>& args) {
-  VolumeOptions volume;
-  std::size_t concurrency = 16;
-  po::options_description options("rebuild options");
-  options.add_options()("help,h", "show this help");
-  options.add(concurrency_option(concurrency, "directory listings in flight at once"));
-  options.add(volume_options(volume));
+  JobOptions job_settings;
+  const auto options = job_options("rebuild options", job_settings,
+                                   "directory listings in flight at once");
   po::variables_map vars;
   if (!parse_command(args, options, vars, rebuild_text)) return 0;
-  if (!check_concurrency(concurrency)) return 2;
+  if (!check_job_options(job_settings)) return 2;
 
   ProgressLine progress;
   const std::string& db = invocation.db;
@@ -64,8 +61,8 @@ int rebuild_command(const Invocation& invocation, const std::vector<std::string>
   }
 
   net::io_context io;
-  VolumeClient volumes(volume);
-  RebuildJob job(db, volumes, invocation.topology, concurrency);
+  VolumeClient volumes(job_settings.volume);
+  RebuildJob job(db, volumes, invocation.topology, job_settings.concurrency);
   bool walked = false;
   const auto outcome = drive(io, job, [&] {
     if (!walked && job.phase() != RebuildJob::Phase::walking) {

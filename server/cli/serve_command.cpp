@@ -16,7 +16,7 @@ int serve_command(const Invocation& invocation, const std::vector<std::string>& 
        "address to listen on")
       ("threads", po::value<unsigned>(&settings.threads)->default_value(0),
        "IO threads (0: one per core)");
-  options.add(volume_options(settings.volume_options));
+  add_volume_options(options, settings.volume_options);
   options.add_options()
       ("client-timeout", po::value<unsigned>(&client_timeout)->default_value(60),
        "client idle / stalled-request timeout, seconds")
