@@ -66,8 +66,8 @@ TEST_CASE("many small PUTs and DELETEs through one volume's pipeline each get th
   for (const Fault fault : {Fault::none, Fault::close_every_3}) {
     CAPTURE(static_cast<int>(fault));
     test::Volume volume(fault);
+    IoThread io;  // declared first: the pool's connections belong to its io_context
     VolumePool pool(parse_volume_url(volume.url()).value(), quick(10000ms));
-    IoThread io;
     const int count = 120;
     for (const auto outcome : io.run(put_many(pool, count))) CHECK(outcome == WriteOutcome::stored);
     for (int i = 0; i < count; ++i) {
@@ -86,8 +86,8 @@ TEST_CASE("many small PUTs and DELETEs through one volume's pipeline each get th
 TEST_CASE("a volume that is down fails every queued request, at once") {
   test::Volume volume;
   volume.stop();
-  VolumePool pool(parse_volume_url(volume.url()).value(), quick(2000ms));
   IoThread io;
+  VolumePool pool(parse_volume_url(volume.url()).value(), quick(2000ms));
   const auto start = std::chrono::steady_clock::now();
   for (const auto& reply : io.run(delete_many(pool, 40))) {
     REQUIRE_FALSE(reply.has_value());
@@ -99,8 +99,8 @@ TEST_CASE("a volume that is down fails every queued request, at once") {
 TEST_CASE("a volume that hangs costs the first batch one timeout, not one per request") {
   test::Volume volume;
   volume.pause();  // the kernel still accepts connections; nothing is ever answered
-  VolumePool pool(parse_volume_url(volume.url()).value(), quick(1000ms));
   IoThread io;
+  VolumePool pool(parse_volume_url(volume.url()).value(), quick(1000ms));
   const auto start = std::chrono::steady_clock::now();
   const auto replies = io.run(delete_many(pool, 30));
   const auto elapsed = std::chrono::steady_clock::now() - start;
