@@ -28,6 +28,8 @@ struct ServerSettings {
   std::size_t max_connections = 10000;
   std::size_t header_limit = 64 * 1024;         // request line and headers
   std::size_t piece_size = 512 * 1024;          // how much of a PUT body is relayed at once
+  std::chrono::milliseconds health_interval{1000};  // volume probes; 0: none
+  bool write_fallback = false;  // a PUT whose placement has a volume down writes to the next up
   VolumeOptions volume_options;
 };
 

@@ -1,6 +1,8 @@
 // `mkv serve` (see serve.h).
 #include "serve.h"
 
+#include "api/overwrite.h"
+#include "health/watch.h"
 #include "http/listener.h"
 #include "log.h"
 
@@ -41,6 +43,21 @@ net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, IoContext
   }
   if (app.gate.active() > 0) log_line("stopping with requests still in progress");
   for (auto& io : ios) io->stop();
+}
+
+// How long start-up waits for the volumes' capability checks before it serves anyway (a
+// volume that hangs must not keep the server from serving reads).
+constexpr auto check_wait = 2s;
+
+// Finishes the overwrites a crash cut short, checks the volumes, starts probing them, then
+// accepts connections (the listening socket queues them meanwhile).
+net::awaitable<void> start_serving(App& app, tcp::acceptor& acceptor, IoContexts& ios) {
+  co_await recover_overwrites(app);
+  co_await check_volumes(app.volumes, app.topology, check_wait);
+  net::co_spawn(acceptor.get_executor(),
+                probe_volumes(app.volumes, app.topology, app.settings.health_interval),
+                net::detached);
+  co_await accept_connections(app, acceptor, ios);
 }
 
 }  // namespace
@@ -100,7 +117,7 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
            " volumes, r=" + std::to_string(replicas) + ", " + std::to_string(threads) +
            " threads");
 
-  net::co_spawn(io, accept_connections(app, acceptor, ios), net::detached);
+  net::co_spawn(io, start_serving(app, acceptor, ios), net::detached);
   net::co_spawn(io, stop_on_signal(app, acceptor, ios), net::detached);
 
   std::vector<std::thread> pool;

@@ -5,8 +5,11 @@
 // Files. path is an LMDB environment without a subdirectory (MDB_NOSUBDIR); LMDB keeps its
 // reader table in path + "-lock". Commits use LMDB's default full sync: a batch is on disk
 // when apply() returns. The environment holds two named databases:
-//   "meta"   "format" -> "mkv-lmdb <V> <B>": V the format version, B the bucket key length.
-//   "blobs"  bucket key -> bucket value (lmdb_bucket.h).
+//   "meta"     "format" -> "mkv-lmdb <V> <B>": V the format version, B the bucket key length.
+//   "blobs"    bucket key -> bucket value (lmdb_bucket.h).
+//   "intents"  token -> varint key length, key, varint previous size, varint length of the
+//              previous volumes, the previous volumes, then the staged volumes (each the JSON
+//              text of encode_volumes).
 //
 // Long keys. An LMDB key is at most B = mdb_env_get_maxkeysize() bytes (511 in Debian's
 // build); mkv keys are up to 1024 bytes. Cutting keys to their first B bytes keeps their order
@@ -39,10 +42,18 @@ constexpr std::string_view format_name = "mkv-lmdb ";
 // Format migrations: migrations[v] upgrades an index at format version v to v + 1, inside the
 // transaction that opens it; version 0 is a new environment. Append a step to change the
 // format; never edit one that has shipped.
-using Migration = Result<void> (*)(MDB_txn* txn, MDB_dbi blobs);
+using Migration = Result<void> (*)(MDB_txn* txn);
 constexpr Migration migrations[] = {
     // 0 -> 1: the "meta" and "blobs" databases, which opening creates.
-    [](MDB_txn*, MDB_dbi) -> Result<void> { return {}; },
+    [](MDB_txn*) -> Result<void> { return {}; },
+    // 1 -> 2: the "intents" database, which opening creates.
+    [](MDB_txn*) -> Result<void> { return {}; },
+};
+
+// The named databases of an index.
+struct Databases {
+  MDB_dbi blobs = 0;
+  MDB_dbi intents = 0;
 };
 constexpr unsigned format_version = static_cast<unsigned>(std::size(migrations));
 
@@ -91,39 +102,90 @@ struct Attempt {
   std::vector<Applied> applied;  // when committed: what became of each write
 };
 
+// Returns the value stored for an intent (see the layout above).
+std::string encode_intent(const Intent& intent) {
+  std::string value;
+  append_varint(value, intent.key.size());
+  value += intent.key;
+  append_varint(value, intent.previous.size);
+  const std::string previous = encode_volumes(intent.previous.volumes);
+  append_varint(value, previous.size());
+  value += previous;
+  value += encode_volumes(intent.volumes);
+  return value;
+}
+
+// Returns the intent of token stored as value, or nullopt if value is malformed.
+std::optional<Intent> decode_intent(std::string_view token, std::string_view value) {
+  const auto key = take_bytes(value);
+  if (!key) return std::nullopt;
+  const auto previous_size = take_varint(value);
+  if (!previous_size) return std::nullopt;
+  const auto previous_text = take_bytes(value);
+  if (!previous_text) return std::nullopt;
+  auto previous = parse_volumes(*previous_text);
+  auto volumes = parse_volumes(value);
+  if (!previous || !volumes) return std::nullopt;
+  return Intent{std::string(token), std::string(*key), std::move(*volumes),
+                Record{std::move(*previous), *previous_size}};
+}
+
+// Records or removes the intent a write carries. Returns false when the map is full.
+Result<bool> write_intent(MDB_txn* txn, MDB_dbi intents, const Write& write) {
+  if (write.begin_intent) {
+    MDB_val k = as_val(write.begin_intent->token);
+    const std::string value = encode_intent(*write.begin_intent);
+    MDB_val v = as_val(value);
+    const int rc = mdb_put(txn, intents, &k, &v, 0);
+    if (rc == MDB_MAP_FULL) return false;
+    if (rc != MDB_SUCCESS) return lmdb_error(rc);
+  }
+  if (write.end_intent) {
+    MDB_val k = as_val(*write.end_intent);
+    const int rc = mdb_del(txn, intents, &k, nullptr);
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb_error(rc);
+  }
+  return true;
+}
+
 // Applies one write inside txn if its condition holds; returns what became of it, or nullopt
 // when the map is full.
-Result<std::optional<Applied>> write_one(MDB_txn* txn, MDB_dbi dbi, std::size_t bucket_bytes,
-                                         const Write& write) {
+Result<std::optional<Applied>> write_one(MDB_txn* txn, const Databases& dbs,
+                                         std::size_t bucket_bytes, const Write& write) {
   if (write.key.empty()) return Error::database("empty key");
   const auto [bucket, suffix] = split_key(write.key, bucket_bytes);
-  auto old = find_bucket(txn, dbi, bucket);
+  auto old = find_bucket(txn, dbs.blobs, bucket);
   if (!old) return old.error();
   if (write.expected != Expected::anything()) {
     auto current = record_in_bucket(old->value_or(""), bucket, suffix, write.key);
     if (!current) return current.error();
     if (!write.expected.holds(*current)) return std::optional(Applied::condition_failed);
   }
-  if (!*old && !write.record) return std::optional(Applied::written);  // nothing to delete
-  const auto updated = rewrite_bucket(old->value_or(""), suffix, write.record);
-  if (!updated) return corrupt_bucket(bucket);
-  MDB_val k = as_val(bucket);
-  MDB_val v = as_val(*updated);
-  const int rc = updated->empty() ? mdb_del(txn, dbi, &k, nullptr) : mdb_put(txn, dbi, &k, &v, 0);
-  if (rc == MDB_MAP_FULL) return std::optional<Applied>();
-  if (rc != MDB_SUCCESS) return lmdb_error(rc);
+  if (*old || write.record) {  // (deleting a key that is not there changes nothing)
+    const auto updated = rewrite_bucket(old->value_or(""), suffix, write.record);
+    if (!updated) return corrupt_bucket(bucket);
+    MDB_val k = as_val(bucket);
+    MDB_val v = as_val(*updated);
+    const int rc = updated->empty() ? mdb_del(txn, dbs.blobs, &k, nullptr)
+                                    : mdb_put(txn, dbs.blobs, &k, &v, 0);
+    if (rc == MDB_MAP_FULL) return std::optional<Applied>();
+    if (rc != MDB_SUCCESS) return lmdb_error(rc);
+  }
+  auto intent = write_intent(txn, dbs.intents, write);
+  if (!intent) return intent.error();
+  if (!*intent) return std::optional<Applied>();
   return std::optional(Applied::written);
 }
 
 // Writes batch in one transaction.
-Result<Attempt> try_apply(MDB_env* env, MapGate& gate, MDB_dbi dbi, std::size_t bucket_bytes,
-                          std::span<const Write> batch) {
+Result<Attempt> try_apply(MDB_env* env, MapGate& gate, const Databases& dbs,
+                          std::size_t bucket_bytes, std::span<const Write> batch) {
   auto txn = begin(env, gate, 0);
   if (!txn) return txn.error();
   Attempt attempt;
   attempt.applied.reserve(batch.size());
   for (const Write& write : batch) {
-    auto applied = write_one(txn->txn.get(), dbi, bucket_bytes, write);
+    auto applied = write_one(txn->txn.get(), dbs, bucket_bytes, write);
     if (!applied) return applied.error();
     if (!*applied) return Attempt{true, {}};
     attempt.applied.push_back(**applied);
@@ -154,16 +216,17 @@ Result<unsigned> recorded_version(std::string_view text, std::size_t bucket_byte
   return version;
 }
 
-// Opens (creating if missing) the "meta" and "blobs" databases of a freshly opened env, brings
-// the recorded format up to this build's with the migrations, and returns "blobs".
-Result<MDB_dbi> open_databases(MDB_env* env, std::size_t bucket_bytes) {
+// Opens (creating if missing) the named databases of a freshly opened env, brings the recorded
+// format up to this build's with the migrations, and returns the databases.
+Result<Databases> open_databases(MDB_env* env, std::size_t bucket_bytes) {
   MDB_txn* raw = nullptr;
   if (const int rc = mdb_txn_begin(env, nullptr, 0, &raw); rc != MDB_SUCCESS) return lmdb_error(rc);
   Txn txn(raw);
   MDB_dbi meta = 0;
-  MDB_dbi blobs = 0;
+  Databases dbs;
   int rc = mdb_dbi_open(raw, "meta", MDB_CREATE, &meta);
-  if (rc == MDB_SUCCESS) rc = mdb_dbi_open(raw, "blobs", MDB_CREATE, &blobs);
+  if (rc == MDB_SUCCESS) rc = mdb_dbi_open(raw, "blobs", MDB_CREATE, &dbs.blobs);
+  if (rc == MDB_SUCCESS) rc = mdb_dbi_open(raw, "intents", MDB_CREATE, &dbs.intents);
   if (rc != MDB_SUCCESS) return lmdb_error(rc);
 
   auto format = find_bucket(raw, meta, "format");
@@ -176,7 +239,7 @@ Result<MDB_dbi> open_databases(MDB_env* env, std::size_t bucket_bytes) {
   }
   if (version < format_version) {
     for (unsigned v = version; v < format_version; ++v) {
-      if (auto migrated = migrations[v](raw, blobs); !migrated) return migrated.error();
+      if (auto migrated = migrations[v](raw); !migrated) return migrated.error();
     }
     const std::string current = std::string(format_name) + std::to_string(format_version) +
                                 ' ' + std::to_string(bucket_bytes);
@@ -186,7 +249,7 @@ Result<MDB_dbi> open_databases(MDB_env* env, std::size_t bucket_bytes) {
   }
   // Committed even when nothing changed: the database handles opened in it live on only then.
   if (rc = commit(txn); rc != MDB_SUCCESS) return lmdb_error(rc);
-  return blobs;
+  return dbs;
 }
 
 }  // namespace
@@ -194,7 +257,7 @@ Result<MDB_dbi> open_databases(MDB_env* env, std::size_t bucket_bytes) {
 struct LmdbIndex::State {
   std::string path;
   Env env;
-  MDB_dbi blobs = 0;
+  Databases dbs;
   std::size_t bucket_bytes = 0;
   MapGate gate;
   std::mutex write_mutex;  // apply() is called by one thread at a time; this keeps misuse safe
@@ -214,7 +277,7 @@ Result<LmdbIndex> LmdbIndex::open(const std::string& path, std::size_t initial_m
   state->path = path;
   state->env = Env(raw);
   // An existing file keeps its larger recorded map size.
-  int rc = mdb_env_set_maxdbs(raw, 2);
+  int rc = mdb_env_set_maxdbs(raw, 3);
   if (rc == MDB_SUCCESS) rc = mdb_env_set_maxreaders(raw, max_readers);
   if (rc == MDB_SUCCESS) rc = mdb_env_set_mapsize(raw, initial_map_bytes);
   if (rc == MDB_SUCCESS) rc = mdb_env_open(raw, path.c_str(), MDB_NOSUBDIR | MDB_NOTLS, 0644);
@@ -224,9 +287,9 @@ Result<LmdbIndex> LmdbIndex::open(const std::string& path, std::size_t initial_m
   if (rc = mdb_reader_check(raw, &dead); rc != MDB_SUCCESS) return lmdb_error(rc);
 
   state->bucket_bytes = static_cast<std::size_t>(mdb_env_get_maxkeysize(raw));
-  auto blobs = open_databases(raw, state->bucket_bytes);
-  if (!blobs) return blobs.error();
-  state->blobs = *blobs;
+  auto dbs = open_databases(raw, state->bucket_bytes);
+  if (!dbs) return dbs.error();
+  state->dbs = *dbs;
   return LmdbIndex(std::move(state));
 }
 
@@ -235,7 +298,7 @@ Result<std::optional<Record>> LmdbIndex::get(std::string_view key) {
   auto txn = begin(state_->env.get(), state_->gate, MDB_RDONLY);
   if (!txn) return txn.error();
   const auto [bucket, suffix] = split_key(key, state_->bucket_bytes);
-  auto value = find_bucket(txn->txn.get(), state_->blobs, bucket);
+  auto value = find_bucket(txn->txn.get(), state_->dbs.blobs, bucket);
   if (!value) return value.error();
   if (!*value) return std::optional<Record>();
   return record_in_bucket(**value, bucket, suffix, key);
@@ -248,7 +311,7 @@ Result<std::vector<std::string>> LmdbIndex::list(std::string_view prefix, std::s
   auto txn = begin(state_->env.get(), state_->gate, MDB_RDONLY);
   if (!txn) return txn.error();
   // Keys that start with prefix are consecutive from prefix on; none lie below it.
-  const auto walked = walk_from(txn->txn.get(), state_->blobs, state_->bucket_bytes,
+  const auto walked = walk_from(txn->txn.get(), state_->dbs.blobs, state_->bucket_bytes,
                                 std::max(prefix, start),
                                 [&](const std::string& key, const BucketEntry&) {
                                   if (!key.starts_with(prefix)) return false;
@@ -265,7 +328,7 @@ Result<std::vector<Entry>> LmdbIndex::scan(std::string_view start, std::size_t l
   auto txn = begin(state_->env.get(), state_->gate, MDB_RDONLY);
   if (!txn) return txn.error();
   std::optional<Error> corrupt;
-  const auto walked = walk_from(txn->txn.get(), state_->blobs, state_->bucket_bytes, start,
+  const auto walked = walk_from(txn->txn.get(), state_->dbs.blobs, state_->bucket_bytes, start,
                                 [&](const std::string& key, const BucketEntry& entry) {
                                   auto volumes = parse_volumes(entry.volumes);
                                   if (!volumes) {
@@ -280,12 +343,32 @@ Result<std::vector<Entry>> LmdbIndex::scan(std::string_view start, std::size_t l
   return entries;
 }
 
+Result<std::vector<Intent>> LmdbIndex::intents() {
+  auto txn = begin(state_->env.get(), state_->gate, MDB_RDONLY);
+  if (!txn) return txn.error();
+  MDB_cursor* raw = nullptr;
+  if (const int rc = mdb_cursor_open(txn->txn.get(), state_->dbs.intents, &raw); rc != MDB_SUCCESS) {
+    return lmdb_error(rc);
+  }
+  const Cursor cursor(raw);
+  std::vector<Intent> intents;
+  MDB_val k{}, v{};
+  int rc = mdb_cursor_get(raw, &k, &v, MDB_FIRST);
+  for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(raw, &k, &v, MDB_NEXT)) {
+    auto intent = decode_intent(as_view(k), as_view(v));
+    if (!intent) return Error::database("corrupt intent " + std::string(as_view(k)));
+    intents.push_back(std::move(*intent));
+  }
+  if (rc != MDB_NOTFOUND) return lmdb_error(rc);
+  return intents;
+}
+
 Result<std::vector<Applied>> LmdbIndex::apply(std::span<const Write> batch) {
   if (batch.empty()) return std::vector<Applied>();
   const std::lock_guard lock(state_->write_mutex);
   for (;;) {
-    auto attempt = try_apply(state_->env.get(), state_->gate, state_->blobs,
-                             state_->bucket_bytes, batch);
+    auto attempt = try_apply(state_->env.get(), state_->gate, state_->dbs, state_->bucket_bytes,
+                             batch);
     if (!attempt) return attempt.error();
     if (!attempt->map_full) return std::move(attempt->applied);
     // The map is full and the transaction was aborted: grow it and write the batch again.

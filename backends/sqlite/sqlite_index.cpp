@@ -37,6 +37,12 @@ constexpr const char* put_sql =
     "INSERT INTO blobs (key, volumes, size) VALUES (?1, ?2, ?3)"
     " ON CONFLICT (key) DO UPDATE SET volumes = excluded.volumes, size = excluded.size";
 constexpr const char* erase_sql = "DELETE FROM blobs WHERE key = ?1";
+constexpr const char* begin_intent_sql =
+    "INSERT OR REPLACE INTO intents (token, key, volumes, previous_volumes, previous_size)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* end_intent_sql = "DELETE FROM intents WHERE token = ?1";
+constexpr const char* intents_sql =
+    "SELECT token, key, volumes, previous_volumes, previous_size FROM intents ORDER BY token";
 
 // Binds a row limit; SQLite takes a signed 64-bit LIMIT.
 int bind_limit(sqlite3_stmt* stmt, int index, std::size_t limit) {
@@ -85,6 +91,8 @@ struct Writer {
   Statement get;       // the current record of a conditional write's key
   Statement put;       // insert or replace one row
   Statement erase;     // delete one row
+  Statement begin_intent;  // record an intent
+  Statement end_intent;    // remove an intent
 };
 
 // Returns the writer connection to the database at path, creating the file, switching it to
@@ -105,7 +113,9 @@ Result<Writer> open_writer(const std::string& path) {
                                   {&writer.rollback, "ROLLBACK"},
                                   {&writer.get, get_sql},
                                   {&writer.put, put_sql},
-                                  {&writer.erase, erase_sql}});
+                                  {&writer.erase, erase_sql},
+                                  {&writer.begin_intent, begin_intent_sql},
+                                  {&writer.end_intent, end_intent_sql}});
       !ok) {
     return ok.error();
   }
@@ -143,6 +153,34 @@ Result<void> write_row(const Writer& writer, const std::string& key,
   return {};
 }
 
+// Records an intent, or removes the intent of a token, as a write asks.
+Result<void> write_intent(const Writer& writer, const Write& write) {
+  sqlite3* db = writer.db.get();
+  int rc = SQLITE_DONE;
+  if (write.begin_intent) {
+    const Intent& intent = *write.begin_intent;
+    const StatementUse use(writer.begin_intent);
+    const std::string volumes = encode_volumes(intent.volumes);
+    const std::string previous = encode_volumes(intent.previous.volumes);
+    rc = bind_text(use.get(), 1, intent.token);
+    if (rc == SQLITE_OK) rc = bind_text(use.get(), 2, intent.key);
+    if (rc == SQLITE_OK) rc = bind_text(use.get(), 3, volumes);
+    if (rc == SQLITE_OK) rc = bind_text(use.get(), 4, previous);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_bind_int64(use.get(), 5, static_cast<sqlite3_int64>(intent.previous.size));
+    }
+    if (rc == SQLITE_OK) rc = sqlite3_step(use.get());
+    if (rc != SQLITE_DONE) return database_error(db);
+  }
+  if (write.end_intent) {
+    const StatementUse use(writer.end_intent);
+    rc = bind_text(use.get(), 1, *write.end_intent);
+    if (rc == SQLITE_OK) rc = sqlite3_step(use.get());
+    if (rc != SQLITE_DONE) return database_error(db);
+  }
+  return {};
+}
+
 // Runs every write of batch whose condition holds, in order, inside the writer's open
 // transaction; returns what became of each.
 Result<std::vector<Applied>> write_all(const Writer& writer, std::span<const Write> batch) {
@@ -159,6 +197,7 @@ Result<std::vector<Applied>> write_all(const Writer& writer, std::span<const Wri
       }
     }
     if (auto written = write_row(writer, write.key, write.record); !written) return written.error();
+    if (auto intent = write_intent(writer, write); !intent) return intent.error();
     applied.push_back(Applied::written);
   }
   return applied;
@@ -171,6 +210,7 @@ struct Reader {
   Statement list_range;  // keys in [lower, upper)
   Statement list_from;   // keys >= lower
   Statement scan;        // entries >= start
+  Statement intents;     // every intent
 };
 
 // Returns a new reader connection to the existing database at path.
@@ -182,7 +222,8 @@ Result<std::unique_ptr<Reader>> open_reader(const std::string& path) {
   if (auto ok = prepare_all(db->get(), {{&reader->get, get_sql},
                                         {&reader->list_range, list_range_sql},
                                         {&reader->list_from, list_from_sql},
-                                        {&reader->scan, scan_sql}});
+                                        {&reader->scan, scan_sql},
+                                        {&reader->intents, intents_sql}});
       !ok) {
     return ok.error();
   }
@@ -317,6 +358,26 @@ Result<std::vector<Entry>> SqliteIndex::scan(std::string_view start, std::size_t
   }
   if (rc != SQLITE_DONE) return database_error(db);
   return entries;
+}
+
+Result<std::vector<Intent>> SqliteIndex::intents() {
+  auto reader = state_->readers.borrow();
+  if (!reader) return reader.error();
+  sqlite3* db = (*reader)->db.get();
+  const StatementUse use((*reader)->intents);
+  std::vector<Intent> intents;
+  int rc = SQLITE_OK;
+  while ((rc = sqlite3_step(use.get())) == SQLITE_ROW) {
+    Intent intent{column_string(use.get(), 0), column_string(use.get(), 1), {}, {}};
+    auto volumes = parse_volumes(column_string(use.get(), 2));
+    auto previous = column_record(use.get(), 3, intent.key);
+    if (!volumes || !previous) return Error::database("corrupt intent " + intent.token);
+    intent.volumes = std::move(*volumes);
+    intent.previous = std::move(*previous);
+    intents.push_back(std::move(intent));
+  }
+  if (rc != SQLITE_DONE) return database_error(db);
+  return intents;
 }
 
 Result<std::vector<Applied>> SqliteIndex::apply(std::span<const Write> batch) {

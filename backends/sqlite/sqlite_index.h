@@ -60,6 +60,8 @@ class SqliteIndex {
   // is on disk when this returns successfully; on failure nothing of batch is applied. Empty
   // keys are refused.
   Result<std::vector<Applied>> apply(std::span<const Write> batch);
+  // Returns every intent recorded and not yet ended, in token order.
+  Result<std::vector<Intent>> intents();
 
   // The journal called name: path + "." + name + "-journal".
   Result<std::optional<std::string>> read_journal(std::string_view name);

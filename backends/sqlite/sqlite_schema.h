@@ -1,12 +1,19 @@
 // The SQLite index's schema and the one way it changes: numbered migrations, applied in place
 // when an index is opened.
 //
-// Schema, version 1 (the version is kept in PRAGMA user_version):
+// Schema, version 2 (the version is kept in PRAGMA user_version):
 //
 //   CREATE TABLE blobs (
 //     key     TEXT PRIMARY KEY NOT NULL,  -- the key's bytes; BINARY collation: memcmp order
 //     volumes TEXT NOT NULL,              -- JSON array of volume URLs (encode_volumes)
 //     size    INTEGER NOT NULL            -- blob size in bytes
+//   ) WITHOUT ROWID;
+//   CREATE TABLE intents (                -- overwrites committed, not yet moved (Intent)
+//     token            TEXT PRIMARY KEY NOT NULL,  -- the staging file's name
+//     key              TEXT NOT NULL,
+//     volumes          TEXT NOT NULL,     -- JSON array: the volumes it was staged on
+//     previous_volumes TEXT NOT NULL,     -- the record before the overwrite: its volumes
+//     previous_size    INTEGER NOT NULL   -- and its size
 //   ) WITHOUT ROWID;
 #pragma once
 
@@ -27,6 +34,14 @@ inline constexpr const char* migrations[] = {
     " key TEXT PRIMARY KEY NOT NULL,"
     " volumes TEXT NOT NULL,"
     " size INTEGER NOT NULL"
+    ") WITHOUT ROWID",
+    // 1 -> 2: the intents of overwrites.
+    "CREATE TABLE intents ("
+    " token TEXT PRIMARY KEY NOT NULL,"
+    " key TEXT NOT NULL,"
+    " volumes TEXT NOT NULL,"
+    " previous_volumes TEXT NOT NULL,"
+    " previous_size INTEGER NOT NULL"
     ") WITHOUT ROWID",
 };
 

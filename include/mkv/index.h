@@ -36,8 +36,11 @@ concept Index = requires(I& index, I&& moved, std::string_view key,
   { index.scan(key, limit) } -> std::same_as<Result<std::vector<Entry>>>;
   // Applies the writes of batch in order, in one durable transaction, each only if its
   // `expected` holds for the key's record at that point (after the batch's earlier writes);
-  // returns what became of each. On an error nothing of batch is applied.
+  // returns what became of each. A write whose condition fails changes nothing, its intent
+  // included. On an error nothing of batch is applied.
   { index.apply(batch) } -> std::same_as<Result<std::vector<Applied>>>;
+  // Returns every intent recorded and not yet ended, in token order.
+  { index.intents() } -> std::same_as<Result<std::vector<Intent>>>;
 
   // ---- Journals: a job's record of the work it has started (text it wrote, kept durably)
   // Returns the journal called name, or nullopt if there is none.

@@ -1,6 +1,6 @@
 // The index record of one key, the writes that change the index (with the condition a
-// compare-and-set write puts on the key's current record), and the on-disk JSON encoding of a
-// record's volume list.
+// compare-and-set write puts on the key's current record, and the intents of overwrites), and
+// the on-disk JSON encoding of a record's volume list.
 #pragma once
 
 #include <boost/json.hpp>
@@ -68,12 +68,28 @@ class Expected {
   Record record_;
 };
 
+// An overwrite whose new record is committed while its staged copies may not all be moved onto
+// the key yet. It is recorded in the same transaction as the record and removed once the moves
+// are settled; `serve` finishes the intents it finds at start-up (a crash between the commit
+// and the moves), so the replicas agree again without a rebuild.
+struct Intent {
+  std::string token;                 // the staging file's name on each volume
+  std::string key;
+  std::vector<std::string> volumes;  // the volumes the body was staged on, in record order
+  Record previous;                   // the key's record before the overwrite (to revert to)
+
+  friend bool operator==(const Intent&, const Intent&) = default;
+};
+
 // One change to the index: store record under key, or remove key when record is empty; applied
-// only when expected holds for the key's record at that moment.
+// only when expected holds for the key's record at that moment. With it, in its transaction,
+// an intent may begin (be recorded) or end (be removed, by token).
 struct Write {
   std::string key;
   std::optional<Record> record;
   Expected expected = Expected::anything();
+  std::optional<Intent> begin_intent;
+  std::optional<std::string> end_intent;
 };
 
 // What became of one write of a batch. A failed condition is an outcome, not an error: the

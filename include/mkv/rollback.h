@@ -55,6 +55,15 @@ enum class WriteOutcome {
   return body_sent ? WriteOutcome::unknown : WriteOutcome::refused;
 }
 
+// Returns whether a volume's answer to a PUT in mode says that a directory is in the key's way:
+// nginx answers 409 to a PUT of "a" while a directory "a/" exists there (left behind when the
+// keys below it were deleted: nginx never removes directories). For a new key, written under
+// its lock once no key below it is stored or being written, mkv clears the directory and
+// writes again. An overwrite never meets one: the key is a file there.
+[[nodiscard]] constexpr bool directory_in_way(PutMode mode, std::optional<unsigned> status) {
+  return mode == PutMode::direct && status == 409u;
+}
+
 // What to do after every placement volume answered a write.
 struct FanOutDecision {
   bool commit = false;             // every volume wrote: go on to the index

@@ -4,10 +4,12 @@
 #pragma once
 
 #include "mkv/error.h"
+#include "mkv/health.h"
 #include "mkv/placement.h"
 #include "mkv/volume.h"
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +41,34 @@ struct Topology {
 [[nodiscard]] inline Result<std::vector<std::string>> placement_of(std::string_view key,
                                                                   const Topology& t) {
   return volumes_for_key(key, t.urls, t.replicas);
+}
+
+// Returns the volumes a PUT of key writes to, given states[i], the state of t.volumes[i]: its
+// placement when every placement volume is up. When one is not: with fallback, the first
+// t.replicas volumes of the key's ranking that are up, in ranking order (not_enough_volumes
+// when fewer are up); without, volume_write_failed, at once. not_enough_volumes when fewer
+// volumes than replicas are configured at all.
+[[nodiscard]] inline Result<std::vector<std::string>> write_targets(
+    std::string_view key, const Topology& t, std::span<const VolumeState> states, bool fallback) {
+  if (t.urls.size() < t.replicas) return Error::not_enough_volumes(t.replicas, t.urls.size());
+  const auto order = rank_volumes(key, t.urls);
+  std::vector<std::string> targets;
+  targets.reserve(t.replicas);
+  for (std::size_t i = 0; i < t.replicas; ++i) {
+    if (!writable(states[order[i]])) {
+      if (!fallback) return Error::volume_write_failed(t.urls[order[i]] + " is " +
+                                                      std::string(state_name(states[order[i]])));
+      targets.clear();
+      break;
+    }
+    targets.push_back(t.urls[order[i]]);
+  }
+  if (targets.size() == t.replicas) return targets;
+  for (std::size_t i : order) {
+    if (writable(states[i])) targets.push_back(t.urls[i]);
+    if (targets.size() == t.replicas) return targets;
+  }
+  return Error::not_enough_volumes(t.replicas, targets.size());
 }
 
 }  // namespace mkv

@@ -100,6 +100,11 @@ struct Volume {
   return v.path + '/' + encode_key(key);
 }
 
+// Returns the request target of the directory key/ on volume v: "/prefix/encoded/key/".
+[[nodiscard]] inline std::string volume_directory_target(const Volume& v, std::string_view key) {
+  return volume_target(v, key) + '/';
+}
+
 // Returns the request target of a staging file on volume v. Staged overwrites are written
 // there and then moved onto the key; `token` is unique per PUT and has no '/'.
 [[nodiscard]] inline std::string staging_target(const Volume& v, std::string_view token) {

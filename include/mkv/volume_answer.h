@@ -52,9 +52,12 @@ enum class Unanswered { resend, fail };
 //   volume dropped while idle fails this way, and a fresh try is likely to work. A connection
 //   that never answered fails for a reason a new one would meet again.
 // resent_before: this request was already sent again after a failure.
+// timed_out: the volume accepted the request and then said nothing for the whole IO timeout: it
+//   hangs, and a resend would only wait out another timeout.
 [[nodiscard]] constexpr Unanswered after_no_answer(bool closed_cleanly, bool connection_worked,
-                                                   bool resent_before) {
+                                                   bool resent_before, bool timed_out = false) {
   if (closed_cleanly) return Unanswered::resend;  // never reached the volume: always safe
+  if (timed_out) return Unanswered::fail;
   return connection_worked && !resent_before ? Unanswered::resend : Unanswered::fail;
 }
 

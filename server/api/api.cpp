@@ -14,6 +14,7 @@ net::awaitable<Result<Reply>> handle(App& app, Route route, RequestBody& body) {
     case Operation::get: co_return handle_get(app, route.key);
     case Operation::head: co_return handle_head(app, route.key);
     case Operation::list: co_return handle_list(app, route.query);
+    case Operation::health: co_return handle_health(app);
   }
   co_return Error::method_not_allowed(std::string(key_methods));
 }

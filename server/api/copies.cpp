@@ -47,4 +47,8 @@ net::awaitable<void> remove_written(std::vector<Destination> written) {
   });
 }
 
+net::awaitable<void> remove_quietly(VolumePool& volume, std::string target) {
+  (void)co_await volume_delete(volume, std::move(target));
+}
+
 }  // namespace mkv

@@ -23,4 +23,8 @@ net::awaitable<void> remove_copies(App& app, std::string key, std::vector<std::s
 // Deletes what a PUT wrote (or may have written) at each destination, concurrently.
 net::awaitable<void> remove_written(std::vector<Destination> written);
 
+// Deletes target on volume and ignores the answer (for deletes whose failure shows later
+// anyway).
+net::awaitable<void> remove_quietly(VolumePool& volume, std::string target);
+
 }  // namespace mkv

@@ -19,11 +19,13 @@ namespace mkv {
 net::awaitable<Result<Reply>> handle_put(App& app, std::string key, RequestBody& body);
 // DELETE /{key}: removes the record, then the copies (best effort).
 net::awaitable<Result<Reply>> handle_delete(App& app, std::string key);
-// GET /{key}: a redirect to the first recorded volume.
+// GET /{key}: a redirect to the first recorded volume that is not down.
 Result<Reply> handle_get(App& app, const std::string& key);
 // HEAD /{key}: the blob's size, from the index.
 Result<Reply> handle_head(App& app, const std::string& key);
 // GET /?prefix=...: one page of keys.
 Result<Reply> handle_list(App& app, const ListQuery& query);
+// GET /.mkv/health: the state of the index and of every volume.
+Result<Reply> handle_health(App& app);
 
 }  // namespace mkv

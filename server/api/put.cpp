@@ -5,6 +5,7 @@
 
 #include "copies.h"
 #include "log.h"
+#include "overwrite.h"
 #include "run_all.h"
 #include "volume/upload.h"
 
@@ -85,21 +86,20 @@ net::awaitable<void> read_piece(RequestBody& body, std::span<char> out, Result<s
   got = co_await body.read(out);
 }
 
-// Streams the request body to every upload as it arrives, reading the next piece from the
-// client while the current one goes to the volumes. Stops early once an upload fails (the PUT
-// is lost anyway); returns the body's size.
-net::awaitable<Result<std::uint64_t>> relay_body(App& app, RequestBody& body,
-                                                 std::vector<std::unique_ptr<Upload>>& uploads) {
-  const std::uint64_t piece_size =
-      std::min<std::uint64_t>(app.settings.piece_size,
-                              body.length().value_or(app.settings.piece_size));
-  std::vector<char> current(piece_size), next(body.done() ? 0 : piece_size);
-  Result<std::size_t> n = co_await body.read(current);
+// Streams the request body to every upload as it arrives, starting with the first piece
+// (already read into current, n bytes; a body that was whole in it is still there after) and
+// reading the next piece from the client while the current one goes to the volumes. Stops early once an upload fails (the PUT is lost anyway);
+// returns the body's size.
+net::awaitable<Result<std::uint64_t>> relay_body(RequestBody& body,
+                                                 std::vector<std::unique_ptr<Upload>>& uploads,
+                                                 std::vector<char>& current, std::size_t n) {
+  std::vector<char> next(body.done() ? 0 : current.size());
+  Result<std::size_t> got = n;
   std::uint64_t total = 0;
   for (;;) {
-    if (!n) co_return n.error();
-    total += *n;
-    const net::const_buffer piece = net::buffer(current.data(), *n);
+    if (!got) co_return got.error();
+    total += *got;
+    const net::const_buffer piece = net::buffer(current.data(), *got);
     if (body.done()) {
       co_await send_piece(uploads, piece, true);
       co_return total;
@@ -112,108 +112,111 @@ net::awaitable<Result<std::uint64_t>> relay_body(App& app, RequestBody& body,
                                     [](const auto& u) { return u->reply().has_value(); });
     if (failed) co_return total;
     std::swap(current, next);
-    n = std::move(following);
+    got = std::move(following);
+  }
+}
+
+// Deletes the directory key/ at each destination (a DELETE of a directory removes what is in
+// it). Only for a new key, under its write lock, after record_for_put found no key below it
+// stored or being written: what such a directory holds is empty directories left by deleted
+// keys, or files no record names.
+net::awaitable<void> clear_directories(std::string key, std::vector<Destination> destinations) {
+  co_await run_all(destinations.size(), [&](std::size_t i) {
+    return remove_quietly(*destinations[i].volume,
+                          volume_directory_target(destinations[i].volume->volume(), key));
+  });
+}
+
+// Writes a whole body to one destination again, after clearing the directory that refused it.
+net::awaitable<void> write_again(Destination d, std::string key, net::const_buffer whole,
+                                 WriteOutcome& outcome) {
+  co_await remove_quietly(*d.volume, volume_directory_target(d.volume->volume(), key));
+  Upload upload(*d.volume, d.target, whole.size());
+  co_await upload.send(whole, true);
+  outcome = upload.outcome();
+}
+
+// Logs why an upload did not store its body.
+void log_refusal(const Upload& u) {
+  if (u.reply() && !u.reply()->has_value()) {
+    log_line("PUT " + u.target() + ": " + u.reply()->error().detail);
+  } else {
+    log_line("PUT " + u.target() + " on " + u.volume().url + " answered " +
+             (u.reply() ? std::to_string(u.reply()->value()) : std::string("nothing")));
   }
 }
 
 // Writes the body to every destination. Returns, per destination, what became of the write,
 // and the body's size.
+//
+// A directory key/ on a volume (left by keys below key that were deleted) makes nginx refuse
+// the PUT of key with 409. For a new key mkv clears it: before sending a body that is
+// streamed (it cannot be sent twice), and after a refusal for a body that arrived whole (it is
+// still in memory), so the common case costs nothing.
 struct FanOut {
   std::vector<WriteOutcome> outcomes;
   std::uint64_t size = 0;
 };
-net::awaitable<Result<FanOut>> fan_out(App& app, RequestBody& body,
+net::awaitable<Result<FanOut>> fan_out(App& app, RequestBody& body, std::string key, PutMode mode,
                                        const std::vector<Destination>& destinations) {
+  const std::uint64_t piece_size =
+      std::min<std::uint64_t>(app.settings.piece_size,
+                              body.length().value_or(app.settings.piece_size));
+  std::vector<char> first(piece_size);
+  auto n = co_await body.read(first);
+  if (!n) co_return n.error();
+  const bool whole = body.done();
+  if (mode == PutMode::direct && !whole) co_await clear_directories(key, destinations);
+
   std::vector<std::unique_ptr<Upload>> uploads;
   for (const auto& d : destinations) {
     uploads.push_back(std::make_unique<Upload>(*d.volume, d.target, body.length()));
   }
-  auto size = co_await relay_body(app, body, uploads);
+  auto size = co_await relay_body(body, uploads, first, *n);
   if (!size) co_return size.error();
   FanOut out;
   out.size = *size;
-  for (const auto& u : uploads) {
-    out.outcomes.push_back(u->outcome());
-    if (!u->stored() && u->reply() && !u->reply()->has_value()) {
-      log_line("PUT " + u->target() + ": " + u->reply()->error().detail);
-    } else if (!u->stored()) {
-      log_line("PUT " + u->target() + " on " + u->volume().url + " answered " +
-               (u->reply() ? std::to_string(u->reply()->value()) : std::string("nothing")));
+  for (const auto& u : uploads) out.outcomes.push_back(u->outcome());
+
+  std::vector<std::size_t> retry;
+  for (std::size_t i = 0; i < uploads.size(); ++i) {
+    const auto& reply = uploads[i]->reply();
+    const auto status = reply && reply->has_value() ? std::optional(**reply) : std::nullopt;
+    if (whole && directory_in_way(mode, status)) {
+      retry.push_back(i);
+    } else if (out.outcomes[i] != WriteOutcome::stored) {
+      log_refusal(*uploads[i]);
     }
   }
+  co_await run_all(retry.size(), [&](std::size_t r) {
+    const std::size_t i = retry[r];
+    return write_again(destinations[i], key, net::buffer(first.data(), *n), out.outcomes[i]);
+  });
   co_return out;
-}
-
-// Moves one staged file onto the key; sets moved when the volume did.
-net::awaitable<void> move_one(Destination staged, std::string key, char& moved) {
-  const auto& volume = staged.volume->volume();
-  auto reply = co_await volume_move(*staged.volume, staged.target, volume_target(volume, key));
-  moved = reply && classify_answer(VolumeVerb::move, *reply) == Answer::done;
-  if (!moved) {
-    log_line("MOVE " + staged.target + " on " + volume.url + " failed: " +
-             (reply ? std::to_string(*reply) : reply.error().detail));
-  }
-}
-
-// Moves each staged file onto the key; returns which volumes did.
-net::awaitable<std::vector<bool>> move_into_place(std::string key,
-                                                  std::vector<Destination> staged) {
-  std::vector<char> moved(staged.size(), 0);  // not vector<bool>: written concurrently
-  co_await run_all(staged.size(),
-                   [&](std::size_t i) { return move_one(staged[i], key, moved[i]); });
-  co_return std::vector<bool>(moved.begin(), moved.end());
-}
-
-// Completes an overwrite whose body is staged on every placement volume and whose new record
-// is committed: moves the staged files onto the key and settles the index on the outcome.
-net::awaitable<Result<Reply>> finish_staged(App& app, std::string key, std::optional<Record> old,
-                                            Record committed,
-                                            std::vector<Destination> staged) {
-  const auto moved = co_await move_into_place(key, staged);
-  const MoveDecision decision = decide_after_moves(moved);
-  Record final_record = committed;
-  switch (decision.action) {
-    case MoveDecision::Action::keep:
-      break;
-    case MoveDecision::Action::narrow:
-      final_record.volumes = pick(committed.volumes, decision.kept);
-      break;
-    case MoveDecision::Action::revert:
-      final_record = *old;
-      break;
-  }
-  if (decision.action != MoveDecision::Action::keep) {
-    const Write settle{key, final_record};
-    auto settled = co_await app.writer.apply(settle);
-    if (!settled) {
-      log_line("index repair after failed MOVE of " + key + ": " + settled.error().detail);
-    }
-    std::vector<Destination> leftovers;
-    for (std::size_t i : decision.failed) leftovers.push_back(staged[i]);
-    co_await remove_written(std::move(leftovers));
-  }
-  co_await remove_copies(app, key, stale_copies(old, final_record));
-  if (decision.action != MoveDecision::Action::keep) co_return Error::volume_write_failed();
-  co_return empty_reply(http::status::created);
 }
 
 }  // namespace
 
 net::awaitable<Result<Reply>> handle_put(App& app, std::string key, RequestBody& body) {
   const auto topology = app.topology.load();
-  auto placement = placement_of(key, *topology);
+  // Where to write: the placement, or with --write-fallback the next volumes that are up.
+  // While every volume is up (the common case) this asks nothing of the volumes' health.
+  auto placement = app.volumes.all_up()
+                       ? placement_of(key, *topology)
+                       : write_targets(key, *topology, app.volumes.states(topology->urls),
+                                       app.settings.write_fallback);
   if (!placement) co_return placement.error();
   KeyGuard guard = co_await app.locks.acquire(key);
   auto existing = record_for_put(app, key);
   if (!existing) co_return existing.error();
 
   const PutMode mode = put_mode(*existing);
-  auto targets = destinations(app, key, *placement,
-                              mode == PutMode::staged ? staging_token() : std::string());
+  const std::string token = mode == PutMode::staged ? staging_token() : std::string();
+  auto targets = destinations(app, key, *placement, token);
   if (!targets) co_return targets.error();
   if (auto r = co_await body.continue_if_expected(); !r) co_return r.error();
 
-  auto fan = co_await fan_out(app, body, *targets);
+  auto fan = co_await fan_out(app, body, key, mode, *targets);
   if (!fan) co_return fan.error();
   const FanOutDecision decision = decide_rollback(fan->outcomes);
   if (!decision.commit) {
@@ -224,14 +227,20 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, RequestBody&
   }
 
   Record record{std::move(*placement), fan->size};
-  const Write commit{key, record};
+  Write commit{key, record};
+  if (mode == PutMode::staged) {
+    // Recorded with the commit: if the server dies before the moves are settled, it finishes
+    // them at its next start.
+    commit.begin_intent = Intent{token, key, record.volumes, **existing};
+  }
   if (auto committed = co_await app.writer.apply(commit); !committed) {
     co_await remove_written(*targets);
     co_return committed.error();
   }
   if (mode == PutMode::staged) {
-    co_return co_await finish_staged(app, key, std::move(*existing), std::move(record),
-                                     std::move(*targets));
+    auto finished = co_await finish_overwrite(app, std::move(*commit.begin_intent), record);
+    if (!finished) co_return finished.error();
+    if (!*finished) co_return Error::volume_write_failed();
   }
   co_return empty_reply(http::status::created);
 }

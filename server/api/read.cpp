@@ -1,7 +1,8 @@
-// The reads of the native API: GET (a redirect), HEAD and listing, answered from the index
-// alone; no volume is asked.
+// The reads of the native API: GET (a redirect), HEAD and listing, answered from the index and
+// what mkv already knows of the volumes' health; no volume is asked.
 #include "handlers.h"
 
+#include "mkv/health.h"
 #include "mkv/volume.h"
 
 #include <utility>
@@ -24,8 +25,11 @@ Result<Record> record_for_read(App& app, const std::string& key) {
 Result<Reply> handle_get(App& app, const std::string& key) {
   auto record = record_for_read(app, key);
   if (!record) return record.error();
+  // While every volume is up (the common case) this costs one atomic load.
+  const std::size_t chosen =
+      app.volumes.all_up() ? 0 : pick_readable(app.volumes.states(record->volumes));
   Reply reply = empty_reply(http::status::found);
-  reply.set(http::field::location, volume_location(record->volumes.front(), key));
+  reply.set(http::field::location, volume_location(record->volumes[chosen], key));
   return reply;
 }
 

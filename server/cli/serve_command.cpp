@@ -8,6 +8,7 @@ namespace mkv::cli {
 int serve_command(const Invocation& invocation, const std::vector<std::string>& args) {
   ServerSettings settings;
   unsigned client_timeout = 60;
+  unsigned health_interval = 1000;
   po::options_description options("serve options");
   options.add_options()
       ("help,h", "show this help")
@@ -21,12 +22,18 @@ int serve_command(const Invocation& invocation, const std::vector<std::string>& 
       ("client-timeout", po::value<unsigned>(&client_timeout)->default_value(60),
        "client idle / stalled-request timeout, seconds")
       ("max-connections", po::value<std::size_t>(&settings.max_connections)->default_value(10000),
-       "client connections served at once; more are closed on accept");
+       "client connections served at once; more are closed on accept")
+      ("health-interval", po::value<unsigned>(&health_interval)->default_value(1000),
+       "volume probes, milliseconds apart (0: no probes)")
+      ("write-fallback", po::bool_switch(&settings.write_fallback),
+       "when a placement volume is down or unwritable, write to the next volumes that are up "
+       "instead of failing the PUT");
   po::variables_map vars;
   if (!parse_command(args, options, vars, "usage: mkv -d DB -v URLS -r N serve [options]\n")) {
     return 0;
   }
   settings.client_timeout = std::chrono::seconds(client_timeout);
+  settings.health_interval = std::chrono::milliseconds(health_interval);
   return run_server(invocation.db, invocation.topology, settings);
 }
 

@@ -10,6 +10,7 @@ Reply error_reply(const Error& error) {
   reply.set(http::field::content_type, "text/plain; charset=utf-8");
   if (error.code == errc::method_not_allowed) reply.set(http::field::allow, error.detail);
   reply.body() = message(error);
+  reply.body() += '\n';  // so a terminal shows it on a line of its own
   return reply;
 }
 

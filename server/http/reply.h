@@ -17,8 +17,8 @@ using Reply = http::response<http::string_body>;
 // Returns a reply with status and no fields.
 Reply empty_reply(http::status status);
 
-// Returns the reply for error: its status, text/plain message, and Allow for a 405. The one
-// place an error becomes an HTTP response.
+// Returns the reply for error: its status, its message as a text/plain line (ending in a
+// newline), and Allow for a 405. The one place an error becomes an HTTP response.
 Reply error_reply(const Error& error);
 
 // Sets the framing of a reply to a request of the given method and version: Content-Length

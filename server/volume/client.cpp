@@ -19,8 +19,20 @@ Result<VolumePool*> VolumeClient::pool(std::string_view url) {
   if (!volume) return volume.error();
   const std::unique_lock lock(mutex_);
   auto [it, inserted] = pools_.try_emplace(std::string(url), nullptr);
-  if (inserted) it->second = std::make_unique<VolumePool>(std::move(*volume), options_);
+  if (inserted) {
+    it->second = std::make_unique<VolumePool>(std::move(*volume), options_, &unhealthy_);
+  }
   return it->second.get();
+}
+
+std::vector<VolumeState> VolumeClient::states(std::span<const std::string> urls) {
+  std::vector<VolumeState> out;
+  out.reserve(urls.size());
+  for (const auto& url : urls) {
+    auto volume = pool(url);
+    out.push_back(volume ? (*volume)->state() : VolumeState::up);
+  }
+  return out;
 }
 
 namespace {
@@ -49,11 +61,15 @@ net::awaitable<Result<http::response<http::string_body>>> exchange(VolumePool& v
     const auto ec = wec ? wec : rec;
     if (!ec) {
       auto response = parser.release();
+      volume.observe_status(response.result_int(), head.substr(0, head.find(' ')));
       if (response.keep_alive()) volume.release(std::move(*connection));
       co_return response;
     }
-    if (after_no_answer(false, connection->reused, resent) == Unanswered::fail) {
-      co_return transport_error(volume.volume(), "exchange", ec);
+    Error error = transport_error(volume.volume(), "exchange", ec);
+    volume.observe(Seen::failed, error.detail);
+    if (after_no_answer(false, connection->reused, resent, ec == beast::error::timeout) ==
+        Unanswered::fail) {
+      co_return error;
     }
   }
 }

@@ -5,10 +5,15 @@
 #include "pool.h"
 #include "transport.h"
 
+#include "mkv/health.h"
 #include "mkv/volume.h"
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <map>
+#include <span>
+#include <vector>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -29,10 +34,16 @@ class VolumeClient {
   // Returns the pool of the volume at url, or invalid_volume_url if url is not one.
   Result<VolumePool*> pool(std::string_view url);
 
+  // Returns whether every volume with a pool is up (lock-free: what a request asks first).
+  bool all_up() const { return unhealthy_.load(std::memory_order_relaxed) == 0; }
+  // Returns the state of each volume of urls, in order (up for a URL that is not a volume).
+  std::vector<VolumeState> states(std::span<const std::string> urls);
+
   const VolumeOptions& options() const { return options_; }
 
  private:
   VolumeOptions options_;
+  std::atomic<std::size_t> unhealthy_{0};  // pools whose volume is not up
   std::shared_mutex mutex_;
   std::map<std::string, std::unique_ptr<VolumePool>, std::less<>> pools_;
 };

@@ -31,12 +31,17 @@ net::awaitable<VolumeReply> Download::start() {
           co_await http::async_read_header(stream, buffer_, *parser_, as_values);
     }
     const auto ec = wec ? wec : rec;
-    if (!ec) co_return parser_->get().result_int();
+    if (!ec) {
+      volume_.observe_status(parser_->get().result_int(), "GET");
+      co_return parser_->get().result_int();
+    }
     const bool reused = connection_->reused;
     connection_.reset();
     parser_.reset();
-    if (after_no_answer(false, reused, resent) == Unanswered::fail) {
-      co_return transport_error(volume_.volume(), "exchange", ec);
+    Error error = transport_error(volume_.volume(), "exchange", ec);
+    volume_.observe(Seen::failed, error.detail);
+    if (after_no_answer(false, reused, resent, ec == beast::error::timeout) == Unanswered::fail) {
+      co_return error;
     }
   }
 }
@@ -57,7 +62,9 @@ net::awaitable<Result<std::size_t>> Download::read(std::span<char> out) {
     filled = out.size() - body.size;
     if (ec && ec != http::error::need_buffer) {
       connection_.reset();
-      co_return transport_error(volume_.volume(), "read", ec);
+      Error error = transport_error(volume_.volume(), "read", ec);
+      volume_.observe(Seen::failed, error.detail);
+      co_return error;
     }
   }
   if (parser_->is_done() && connection_) {

@@ -87,15 +87,18 @@ net::awaitable<void> Pipeline::drive() {
       if (ec) break;
       answered_before = true;
       closing = !parser.get().keep_alive();
+      volume_.observe_status(parser.get().result_int(), "a pipelined request");
       finish(take_front(in_flight), parser.get().result_int());
     }
     if (!ec && !closing) continue;
     connection.reset();
+    const bool timed_out = ec == beast::error::timeout;
+    if (ec) volume_.observe(Seen::failed, transport_error(volume_.volume(), "exchange", ec).detail);
     // The requests left unanswered go back to the front of the queue, in order, or fail (see
     // after_no_answer). After a failure they may have run, which these idempotent requests
     // make harmless to repeat.
     for (auto it = in_flight.rbegin(); it != in_flight.rend(); ++it) {
-      if (after_no_answer(closing, answered_before, it->resent) == Unanswered::resend) {
+      if (after_no_answer(closing, answered_before, it->resent, timed_out) == Unanswered::resend) {
         it->resent = it->resent || !closing;
         queued_.push_front(std::move(*it));
       } else {
@@ -103,9 +106,10 @@ net::awaitable<void> Pipeline::drive() {
       }
     }
     in_flight.clear();
-    // A connection that failed before it ever answered means the volume is down or hung: what
-    // queued behind the batch fails now, unsent, instead of waiting out another timeout each.
-    if (ec && !answered_before) {
+    // A connection that failed before it ever answered, or timed out, means the volume is down
+    // or hung: what queued behind the batch fails now, unsent, instead of waiting out another
+    // timeout each.
+    if (ec && (!answered_before || timed_out)) {
       const Error down = transport_error(volume_.volume(), "exchange", ec);
       while (!queued_.empty()) finish(take_front(queued_), down);
     }

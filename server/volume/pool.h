@@ -4,12 +4,17 @@
 
 #include "transport.h"
 
+#include "mkv/health.h"
 #include "mkv/volume.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,13 +40,15 @@ struct Connection {
 class Pipeline;
 struct WholeRequest;
 
-// The keep-alive connections to one volume. A connection belongs to the io_context of the
-// coroutine that opened it and is only handed to coroutines of that io_context, so its IO never
-// crosses threads. Thread-safe: a mutex guards only the idle lists and the list of pipelines,
-// never an IO.
+// The keep-alive connections to one volume, and what mkv knows of the volume's health. A
+// connection belongs to the io_context of the coroutine that opened it and is only handed to
+// coroutines of that io_context, so its IO never crosses threads. Thread-safe: mutexes guard
+// only the idle lists, the list of pipelines and the health record, never an IO.
 class VolumePool {
  public:
-  VolumePool(Volume volume, VolumeOptions options);
+  // unhealthy, if given, counts the pools (of one client) whose volume is not up.
+  VolumePool(Volume volume, VolumeOptions options,
+             std::atomic<std::size_t>* unhealthy = nullptr);
   ~VolumePool();
   VolumePool(const VolumePool&) = delete;
   VolumePool& operator=(const VolumePool&) = delete;
@@ -50,8 +57,10 @@ class VolumePool {
   const VolumeOptions& options() const { return options_; }
 
   // Returns an idle connection of the calling coroutine's io_context young enough to reuse, or
-  // a newly connected one on the calling coroutine's executor.
-  net::awaitable<Result<Connection>> acquire();
+  // a newly connected one on the calling coroutine's executor, giving up after connect_timeout
+  // (the pool's own when not given).
+  net::awaitable<Result<Connection>> acquire(
+      std::optional<std::chrono::milliseconds> connect_timeout = std::nullopt);
 
   // Takes back a connection whose last exchange ended cleanly and may be kept alive.
   void release(Connection connection);
@@ -59,6 +68,23 @@ class VolumePool {
   // Sends a whole request through the calling coroutine's io_context's Pipeline to this
   // volume; completes with the volume's status. Idempotent requests only.
   net::awaitable<VolumeReply> pipelined(WholeRequest& request);
+
+  // ---- Health (mkv/health.h decides; this keeps the record)
+  // Returns the volume's state now (lock-free).
+  VolumeState state() const { return state_.load(std::memory_order_relaxed); }
+  // Records what mkv saw of the volume, with the error text of a failure; logs a change of
+  // state. Returns the step, whose check_capabilities asks for a capability check.
+  HealthStep observe(Seen seen, std::string_view error = {});
+  // Records the answer status to a request: 5xx is a failure (507, no space, makes the volume
+  // unwritable), anything else an answer.
+  void observe_status(unsigned status, std::string_view what);
+  // Returns whether a capability check was asked for and not yet taken, and takes it.
+  bool take_check();
+  // Marks a capability check as running; returns false if one already is. end_check() ends it.
+  bool begin_check();
+  void end_check();
+  // Returns the volume's line of the health report.
+  VolumeReport report() const;
 
  private:
   struct Idle {
@@ -74,6 +100,15 @@ class VolumePool {
   std::size_t idle_count_ = 0;
   // The pipeline of each io_context.
   std::vector<std::pair<const net::execution_context*, std::unique_ptr<Pipeline>>> pipelines_;
+
+  std::atomic<std::size_t>* unhealthy_;
+  std::atomic<VolumeState> state_{VolumeState::up};
+  mutable std::mutex health_mutex_;
+  Health health_;
+  std::chrono::system_clock::time_point since_ = std::chrono::system_clock::now();
+  std::string last_error_;
+  bool check_wanted_ = false;
+  bool checking_ = false;
 };
 
 }  // namespace mkv

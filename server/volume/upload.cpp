@@ -13,6 +13,13 @@ namespace mkv {
 Upload::Upload(VolumePool& volume, std::string target, std::optional<std::uint64_t> length)
     : volume_(volume), target_(std::move(target)), length_(length) {}
 
+Error Upload::failure(std::string_view what, const boost::system::error_code& ec) {
+  Error error = transport_error(volume_.volume(), what, ec);
+  timed_out_ = ec == beast::error::timeout;
+  volume_.observe(Seen::failed, error.detail);
+  return error;
+}
+
 std::string Upload::head() const {
   return request_head("PUT", target_, volume_.volume(),
                       "Content-Length: " + std::to_string(*length_) + "\r\n");
@@ -44,7 +51,7 @@ net::awaitable<Result<void>> Upload::write_piece(net::const_buffer piece, bool l
     connection_->stream->expires_after(volume_.options().io_timeout);
     auto [ec, n] = co_await net::async_write(*connection_->stream, wire, as_values);
     head_.clear();
-    if (ec) co_return transport_error(volume_.volume(), "write", ec);
+    if (ec) co_return failure("write", ec);
     co_return Result<void>{};
   }
   auto& body = request_.body();
@@ -53,9 +60,7 @@ net::awaitable<Result<void>> Upload::write_piece(net::const_buffer piece, bool l
   body.more = !last;
   connection_->stream->expires_after(volume_.options().io_timeout);
   auto [ec, n] = co_await http::async_write(*connection_->stream, *serializer_, as_values);
-  if (ec && ec != http::error::need_buffer) {
-    co_return transport_error(volume_.volume(), "write", ec);
-  }
+  if (ec && ec != http::error::need_buffer) co_return failure("write", ec);
   co_return Result<void>{};
 }
 
@@ -65,8 +70,9 @@ net::awaitable<VolumeReply> Upload::finish() {
   parser.body_limit(64 * 1024);
   connection_->stream->expires_after(volume_.options().io_timeout);
   auto [ec, n] = co_await http::async_read(*connection_->stream, buffer, parser, as_values);
-  if (ec) co_return transport_error(volume_.volume(), "read", ec);
+  if (ec) co_return failure("read", ec);
   const unsigned status = parser.get().result_int();
+  volume_.observe_status(status, "PUT");
   if (parser.get().keep_alive()) volume_.release(std::move(*connection_));
   connection_.reset();
   co_return status;
@@ -110,7 +116,7 @@ net::awaitable<void> Upload::send(net::const_buffer piece, bool last) {
     }
     // A whole body is sent again once when a reused keep-alive connection turns out closed.
     const bool resend = !reply && resendable &&
-                        after_no_answer(false, reused, resent) == Unanswered::resend;
+                        after_no_answer(false, reused, resent, timed_out_) == Unanswered::resend;
     if (!resend) {
       reply_ = std::move(reply);
       if (!reply_->has_value()) connection_.reset();

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace mkv {
 
@@ -44,6 +45,8 @@ class Upload {
   net::awaitable<void> send_pipelined(net::const_buffer body);
   net::awaitable<Result<void>> write_piece(net::const_buffer piece, bool last);
   net::awaitable<VolumeReply> finish();
+  // Returns the error of a failed write or read (what), recording it with the volume's health.
+  Error failure(std::string_view what, const boost::system::error_code& ec);
 
   VolumePool& volume_;
   std::string target_;
@@ -55,6 +58,7 @@ class Upload {
   std::optional<VolumeReply> reply_;
   bool started_ = false;
   bool body_sent_ = false;  // the last piece went out
+  bool timed_out_ = false;  // the last failure was the volume saying nothing for io_timeout
 };
 
 }  // namespace mkv

@@ -170,7 +170,7 @@ TEST_CASE("basic auth in front of mkv: 401 without or with wrong credentials, th
   // mkv's own errors come back through the proxy unchanged.
   const auto bad = request(proxy.port(), "PUT", "/a/../b", "x", good);
   CHECK(bad.status == 400);
-  CHECK(bad.body == "invalid key: dot segment");
+  CHECK(bad.body == "invalid key: dot segment\n");
   CHECK(request(proxy.port(), "DELETE", "/secret/doc", {}, good).status == 204);
   CHECK(request(proxy.port(), "GET", "/secret/doc", {}, good).status == 404);
 

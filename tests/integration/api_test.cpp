@@ -110,24 +110,24 @@ TEST_CASE("DELETE removes the record and the blobs") {
   CHECK(c.holders("gone").empty());
   const auto again = c.del("/gone");
   CHECK(again.status == 404);
-  CHECK(again.body == "not found");
+  CHECK(again.body == "not found\n");
 }
 
 TEST_CASE("errors are plain text with the spec's messages") {
   Cluster c;
   const auto missing = c.get("/nope");
   CHECK(missing.status == 404);
-  CHECK(missing.body == "not found");
+  CHECK(missing.body == "not found\n");
   CHECK(missing.header("content-type").starts_with("text/plain"));
 
   const auto bad = c.put("/a/../b", "x");
   CHECK(bad.status == 400);
-  CHECK(bad.body == "invalid key: dot segment");
+  CHECK(bad.body == "invalid key: dot segment\n");
 
   const auto method = request(c.port(), "POST", "/a", "x");
   CHECK(method.status == 405);
   CHECK(method.header("allow") == "GET, HEAD, PUT, DELETE");
-  CHECK(method.body == "method not allowed");
+  CHECK(method.body == "method not allowed\n");
 
   const auto list_method = request(c.port(), "DELETE", "/");
   CHECK(list_method.status == 405);
@@ -135,14 +135,14 @@ TEST_CASE("errors are plain text with the spec's messages") {
 
   const auto limit = c.get("/?limit=0");
   CHECK(limit.status == 400);
-  CHECK(limit.body == "invalid query: limit must be a whole number from 1 to 10000");
+  CHECK(limit.body == "invalid query: limit must be a whole number from 1 to 10000\n");
 }
 
 TEST_CASE("PUT with fewer volumes than replicas gets 503, and the server still starts") {
   Cluster c(1, 2);
   const auto put = c.put("/k", "x");
   CHECK(put.status == 503);
-  CHECK(put.body == "need 2 volumes but only 1 available");
+  CHECK(put.body == "need 2 volumes but only 1 available\n");
   CHECK(c.get("/k").status == 404);
   CHECK(c.volumes[0]->files().empty());
 }
@@ -152,11 +152,11 @@ TEST_CASE("key-as-path conflicts get 409 and write nothing") {
   REQUIRE(c.put("/a/b", "child").status == 201);
   const auto parent = c.put("/a", "parent");
   CHECK(parent.status == 409);
-  CHECK(parent.body == "key conflict: \"a/b\" exists below \"a\", so it cannot be stored as a blob");
+  CHECK(parent.body == "key conflict: \"a/b\" exists below \"a\", so it cannot be stored as a blob\n");
   REQUIRE(c.put("/x", "file").status == 201);
   const auto child = c.put("/x/y/z", "below a file");
   CHECK(child.status == 409);
-  CHECK(child.body == "key conflict: \"x\" exists, so \"x/y/z\" cannot be stored below it");
+  CHECK(child.body == "key conflict: \"x\" exists, so \"x/y/z\" cannot be stored below it\n");
   CHECK(c.get("/a").status == 404);
   CHECK(c.get("/x/y/z").status == 404);
   CHECK(c.holders("x/y/z").empty());

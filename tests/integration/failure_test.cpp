@@ -52,7 +52,7 @@ TEST_CASE("a stopped placement volume: PUT gets 502, no copy stays anywhere, not
   c.volumes[0]->stop();
   const auto put = c.put("/" + key, "data");
   CHECK(put.status == 502);
-  CHECK(put.body == "not all volume writes succeeded");
+  CHECK(put.body == "not all volume writes succeeded\n");
   CHECK(c.get("/" + key).status == 404);
   CHECK(c.all_files().empty());
   CHECK(c.server->log().find("connect") != std::string::npos);

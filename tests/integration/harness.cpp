@@ -509,6 +509,15 @@ void Server::start() {
   switch (wait_until_listening(pid, port_, 15s, &status)) {
     case Startup::listening:
       pid_ = pid;
+      // Listening is not serving yet: mkv first finishes interrupted overwrites and checks its
+      // volumes, and queues connections meanwhile. The first answer says it is done.
+      try {
+        (void)request(port_, "GET", "/.mkv/health", {}, {}, 15s);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("mkv listened on port " + std::to_string(port_) +
+                                 " but did not answer within 15 s (" + e.what() + "); its log:\n" +
+                                 log());
+      }
       return;
     case Startup::exited:
       throw std::runtime_error("mkv exited with code " + std::to_string(exit_code_of(status)) +

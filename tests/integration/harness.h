@@ -139,8 +139,9 @@ class Volume {
 
 // The mkv binary (MKV_BIN) serving on a free port:
 //   mkv -d DB -v URL,URL... -r REPLICAS serve -p PORT [extra_args...]
-// Its stdout and stderr go to a log file (log()). The constructor returns once the port accepts
-// connections, and throws with the log if mkv exits or does not listen within 15 s. The
+// Its stdout and stderr go to a log file (log()). The constructor returns once mkv answers a
+// request (GET /.mkv/health: its start-up, finishing interrupted overwrites and checking the
+// volumes, is over), and throws with the log if mkv exits or does not answer within 15 s. The
 // destructor stops it.
 class Server {
  public:

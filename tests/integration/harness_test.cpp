@@ -291,13 +291,17 @@ TEST_CASE("run_program returns exit code and output, and kills what runs too lon
 
 TEST_CASE("Server runs MKV_BIN with the serve command line and reports an early exit") {
   TempDir dir;
-  // A stand-in for mkv: listens on the port after -p, as `mkv ... serve -p PORT` would.
+  // A stand-in for mkv: serves the port after -p, as `mkv ... serve -p PORT` would, answering
+  // every request (the harness waits for one answer) with 200.
   const std::string listener = write_script(dir, "fake-mkv",
       "echo \"args: $*\" >&2\n"
       "while [ $# -gt 0 ]; do [ \"$1\" = -p ] && port=$2; shift; done\n"
-      "exec python3 -c 'import socket,sys,time\n"
-      "s=socket.socket(); s.bind((\"127.0.0.1\", int(sys.argv[1]))); s.listen()\n"
-      "while True: time.sleep(1)' \"$port\"");
+      "exec python3 -c 'import socket,sys\n"
+      "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+      "s.bind((\"127.0.0.1\", int(sys.argv[1]))); s.listen()\n"
+      "while True:\n"
+      "  c, _ = s.accept(); c.recv(65536)\n"
+      "  c.sendall(b\"HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n\"); c.close()' \"$port\"");
   {
     ScopedEnv bin("MKV_BIN", listener);
     Server server(dir.path() / "index.db", {"http://127.0.0.1:1", "http://127.0.0.1:2"}, 2,

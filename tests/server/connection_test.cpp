@@ -47,10 +47,10 @@ TEST_CASE("the native API through the in-process listener") {
 
   const auto missing = request(port, "GET", "/a/b");
   CHECK(missing.status == 404);
-  CHECK(missing.body == "not found");
+  CHECK(missing.body == "not found\n");
   const auto bad = request(port, "GET", "/a/../b");
   CHECK(bad.status == 400);
-  CHECK(bad.body == "invalid key: dot segment");
+  CHECK(bad.body == "invalid key: dot segment\n");
   CHECK(request(port, "POST", "/a").status == 405);
   const auto junk = raw_exchange(port, "NOT HTTP\r\n\r\n", 2s);
   CHECK(junk.starts_with("HTTP/1.1 400 Bad Request"));
@@ -64,7 +64,7 @@ TEST_CASE("a request that arrives while the server is stopping gets 503") {
   server.app().gate.close();
   const auto refused = client.request("GET", "/k");
   CHECK(refused.status == 503);
-  CHECK(refused.body == "server is shutting down");
+  CHECK(refused.body == "server is shutting down\n");
   CHECK(refused.header("connection") == "close");
   CHECK_FALSE(client.is_open());
 }

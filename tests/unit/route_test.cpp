@@ -19,6 +19,9 @@ TEST_CASE("route maps methods and targets to operations") {
       {"DELETE", "/x", mkv::Operation::remove, "x"},
       {"GET", "/", mkv::Operation::list, ""},
       {"GET", "/?prefix=a", mkv::Operation::list, ""},
+      {"GET", "/.mkv/health", mkv::Operation::health, ""},
+      {"HEAD", "/.mkv/health", mkv::Operation::health, ""},
+      {"GET", "/.mkv/health?from=lb", mkv::Operation::health, ""},
   };
   for (const auto& c : cases) {
     CAPTURE(c.method);
@@ -48,6 +51,10 @@ TEST_CASE("route answers these requests with an error") {
       {"PUT", "/a/../b", mkv::errc::invalid_key, "dot segment"},
       {"GET", "/?limit=0", mkv::errc::invalid_query, "limit must be a whole number from 1 to 10000"},
       {"GET", "/?bogus=1", mkv::errc::invalid_query, "unknown parameter bogus"},
+      {"PUT", "/.mkv/health", mkv::errc::method_not_allowed, "GET, HEAD"},
+      {"DELETE", "/.mkv/health", mkv::errc::method_not_allowed, "GET, HEAD"},
+      {"GET", "/.mkv/healthz", mkv::errc::invalid_key, "path segment starts with '.'"},
+      {"GET", "/.mkv/health/x", mkv::errc::invalid_key, "path segment starts with '.'"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.method);

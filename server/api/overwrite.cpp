@@ -1,0 +1,142 @@
+// Finishing overwrites (see overwrite.h).
+#include "overwrite.h"
+
+#include "copies.h"
+#include "log.h"
+#include "run_all.h"
+
+#include "mkv/autoindex.h"
+#include "mkv/rollback.h"
+#include "mkv/volume.h"
+#include "mkv/volume_answer.h"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+namespace mkv {
+
+namespace {
+
+// The largest staging directory listing read.
+constexpr std::uint64_t listing_limit = std::uint64_t{1} << 30;
+
+// Moves one staged file onto the key; sets moved when the volume did, or, when recovering,
+// when the staged file is gone (moved by the run that a crash cut short).
+net::awaitable<void> move_one(Destination staged, std::string key, bool recovering, char& moved) {
+  const auto& volume = staged.volume->volume();
+  auto reply = co_await volume_move(*staged.volume, staged.target, volume_target(volume, key));
+  const auto answer = reply ? classify_answer(VolumeVerb::move, *reply) : Answer::failed;
+  moved = answer == Answer::done || (recovering && answer == Answer::absent);
+  if (!moved) {
+    log_line("MOVE " + staged.target + " on " + volume.url + " failed: " +
+             (reply ? std::to_string(*reply) : reply.error().detail));
+  }
+}
+
+// Returns where intent's body is staged: its token on each of its volumes.
+std::vector<Destination> staged_copies(App& app, const Intent& intent) {
+  std::vector<Destination> staged;
+  for (const auto& url : intent.volumes) {
+    auto volume = app.volumes.pool(url);
+    if (volume) staged.push_back({*volume, staging_target((*volume)->volume(), intent.token)});
+  }
+  return staged;
+}
+
+// Deletes, on volume, every staging file whose token is not in keep.
+net::awaitable<void> remove_strays(VolumePool& volume, const std::set<std::string>& keep) {
+  const std::string directory =
+      volume.volume().path + '/' + std::string(reserved_segment) + "/staging/";
+  auto listing = co_await volume_get(volume, directory, listing_limit);
+  if (!listing || classify_answer(VolumeVerb::get, listing->status) != Answer::done) co_return;
+  auto entries = parse_autoindex(listing->body);
+  if (!entries) co_return;
+  std::vector<std::string> strays;
+  for (const auto& e : *entries) {
+    if (e.kind == ListingKind::file && !keep.contains(e.name)) strays.push_back(e.name);
+  }
+  co_await run_all(strays.size(), [&](std::size_t i) {
+    return remove_quietly(volume, staging_target(volume.volume(), strays[i]));
+  });
+  if (!strays.empty()) {
+    log_line("deleted " + std::to_string(strays.size()) + " staging files no overwrite needs on " +
+             volume.volume().url);
+  }
+}
+
+// Deletes the staging files no intent in keep names from the volume at url.
+net::awaitable<void> remove_strays_at(App& app, std::string url, const std::set<std::string>& keep) {
+  auto volume = app.volumes.pool(url);
+  if (volume) co_await remove_strays(**volume, keep);
+}
+
+}  // namespace
+
+net::awaitable<Result<bool>> finish_overwrite(App& app, Intent intent, Record committed,
+                                              bool recovering) {
+  const std::vector<Destination> staged = staged_copies(app, intent);
+  std::vector<char> moved(staged.size(), 0);  // not vector<bool>: written concurrently
+  co_await run_all(staged.size(), [&](std::size_t i) {
+    return move_one(staged[i], intent.key, recovering, moved[i]);
+  });
+  const MoveDecision decision = decide_after_moves(std::vector<bool>(moved.begin(), moved.end()));
+  Record final_record = committed;
+  switch (decision.action) {
+    case MoveDecision::Action::keep: break;
+    case MoveDecision::Action::narrow:
+      final_record.volumes = pick(committed.volumes, decision.kept);
+      break;
+    case MoveDecision::Action::revert: final_record = intent.previous; break;
+  }
+  const Write settle{intent.key, final_record, Expected::record(committed), std::nullopt,
+                     intent.token};
+  auto settled = co_await app.writer.apply(settle);
+  if (!settled) co_return settled.error();
+  if (*settled != Applied::written) {
+    log_line("overwrite of " + intent.key + " not settled: the key changed meanwhile");
+  }
+  std::vector<Destination> leftovers;
+  for (std::size_t i : decision.failed) leftovers.push_back(staged[i]);
+  co_await remove_written(std::move(leftovers));
+  co_await remove_copies(app, intent.key, stale_copies(intent.previous, final_record));
+  co_return decision.action == MoveDecision::Action::keep;
+}
+
+net::awaitable<void> recover_overwrites(App& app) {
+  auto intents = app.index.intents();
+  if (!intents) {
+    log_line("cannot read the overwrites in progress: " + intents.error().detail);
+    co_return;
+  }
+  std::set<std::string> unfinished;
+  for (auto& intent : *intents) {
+    auto current = app.index.get(intent.key);
+    if (!current) {
+      log_line("cannot finish the overwrite of " + intent.key + ": " + current.error().detail);
+      unfinished.insert(intent.token);
+      continue;
+    }
+    const std::string token = intent.token;
+    if (!*current) {  // deleted since: nothing to move
+      const Write end{intent.key, std::nullopt, Expected::absent(), std::nullopt, token};
+      if (auto ended = co_await app.writer.apply(end); !ended) unfinished.insert(token);
+      continue;
+    }
+    log_line("finishing the overwrite of " + intent.key + " a crash cut short");
+    auto finished =
+        co_await finish_overwrite(app, std::move(intent), std::move(**current), true);
+    if (!finished) {
+      log_line("cannot finish an overwrite: " + finished.error().detail);
+      unfinished.insert(token);
+    }
+  }
+  const auto topology = app.topology.load();
+  co_await run_all(topology->urls.size(), [&](std::size_t i) {
+    return remove_strays_at(app, topology->urls[i], unfinished);
+  });
+}
+
+}  // namespace mkv
