@@ -88,8 +88,8 @@ struct Write {
   std::string key;
   std::optional<Record> record;
   Expected expected = Expected::anything();
-  std::optional<Intent> begin_intent;
-  std::optional<std::string> end_intent;
+  std::optional<Intent> begin_intent = std::nullopt;
+  std::optional<std::string> end_intent = std::nullopt;
 };
 
 // What became of one write of a batch. A failed condition is an outcome, not an error: the

@@ -195,6 +195,12 @@ net::awaitable<Result<FanOut>> fan_out(App& app, RequestBody& body, std::string 
   co_return out;
 }
 
+// Deletes what a failed PUT wrote, then releases the key's lock.
+net::awaitable<void> undo_then_unlock([[maybe_unused]] KeyGuard guard,
+                                      std::vector<Destination> written) {
+  co_await remove_written(std::move(written));
+}
+
 }  // namespace
 
 net::awaitable<Result<Reply>> handle_put(App& app, std::string key, RequestBody& body) {
@@ -222,7 +228,11 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, RequestBody&
   if (!decision.commit) {
     std::vector<Destination> undo;
     for (std::size_t i : decision.undo) undo.push_back((*targets)[i]);
-    co_await remove_written(std::move(undo));
+    // The client has its answer now; the undo goes on holding the key's lock, so no later write
+    // of the key can meet it. (Deleting from a volume that just hung would cost another
+    // timeout.)
+    net::co_spawn(co_await net::this_coro::executor,
+                  undo_then_unlock(std::move(guard), std::move(undo)), net::detached);
     co_return Error::volume_write_failed();
   }
 

@@ -40,7 +40,7 @@ template <class Report>
 net::awaitable<void> tick(net::steady_timer& ticker, const bool& done, Report& report) {
   while (!done) {
     ticker.expires_after(std::chrono::milliseconds(100));
-    auto [ec] = co_await ticker.async_wait(as_values);
+    co_await ticker.async_wait(as_values);
     if (done) break;
     report();
   }

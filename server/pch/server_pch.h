@@ -1,6 +1,5 @@
 // The library headers nearly every room of the server includes, precompiled once per build
 // target (Meson's cpp_pch) so each source file does not parse Asio and Beast again.
-#pragma once
 
 #include <boost/asio.hpp>
 #include <boost/asio/any_completion_handler.hpp>

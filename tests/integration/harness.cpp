@@ -224,6 +224,7 @@ std::string fault_directives(Fault fault) {
     case Fault::put_500: return "            if ($request_method = PUT) { return 500; }";
     case Fault::put_507: return "            if ($request_method = PUT) { return 507; }";
     case Fault::close_every_3: return "            keepalive_requests 3;";
+    case Fault::no_move: return "";  // (a change of the template's dav_methods line)
   }
   return "";
 }
@@ -245,6 +246,9 @@ std::string render_volume_config(std::uint16_t port, const fs::path& dir, unsign
   replace_all(text, "@DIR@", dir.string());
   replace_all(text, "@WORKERS@", std::to_string(workers));
   replace_all(text, "@EXTRA@", fault_directives(fault));
+  if (fault == Fault::no_move) {
+    replace_all(text, "dav_methods PUT DELETE MOVE;", "dav_methods PUT DELETE;");
+  }
   return text;
 }
 
@@ -429,6 +433,14 @@ void Volume::stop() {
     kill_group_and_reap(pid_);
     wait_until_refused(port_, 1s);  // workers may outlive the master by a moment
   }
+  pid_ = -1;
+}
+
+void Volume::kill9() {
+  if (pid_ <= 0) return;
+  kill_group_and_reap(pid_);
+  paused_ = false;
+  wait_until_refused(port_, 1s);
   pid_ = -1;
 }
 

@@ -88,6 +88,7 @@ enum class Fault {
   put_500,  // nginx answers every PUT with 500 (and closes the connection, as nginx does)
   put_507,  // nginx answers every PUT with 507 Insufficient Storage
   close_every_3,  // nginx closes each connection after its third request (keepalive_requests)
+  no_move,        // the spec's own nginx block: `dav_methods PUT DELETE;`, without MOVE
 };
 
 // One nginx WebDAV volume rendered from the volume template, in its own TempDir, on a free
@@ -113,6 +114,9 @@ class Volume {
   // Stops nginx (SIGTERM, then SIGKILL after 5 s) and waits for it; the port then refuses
   // connections. Does nothing if already stopped.
   void stop();
+  // Kills nginx (master and workers) with SIGKILL, as a crash or a pulled plug would, and reaps
+  // it; the port then refuses connections. Does nothing if stopped.
+  void kill9();
   // Starts nginx again on the same port and data. Does nothing if running.
   void start();
   // Freezes the master and workers with SIGSTOP: the kernel still accepts TCP connections on

@@ -101,3 +101,11 @@ TEST_CASE("put_outcome: stored, refused, or unknown when the body went out witho
     CHECK(mkv::put_outcome(c.status, c.body_sent) == c.expected);
   }
 }
+
+TEST_CASE("directory_in_way: a new key's PUT refused with 409") {
+  CHECK(mkv::directory_in_way(mkv::PutMode::direct, 409u));
+  CHECK_FALSE(mkv::directory_in_way(mkv::PutMode::staged, 409u));  // an overwrite: a file
+  CHECK_FALSE(mkv::directory_in_way(mkv::PutMode::direct, 500u));
+  CHECK_FALSE(mkv::directory_in_way(mkv::PutMode::direct, 201u));
+  CHECK_FALSE(mkv::directory_in_way(mkv::PutMode::direct, std::nullopt));
+}

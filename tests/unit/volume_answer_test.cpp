@@ -91,3 +91,11 @@ TEST_CASE("pipelinable_body: whole, exactly the declared length, within the limi
     CHECK(mkv::pipelinable_body(c.whole, c.declared, c.size, c.limit) == c.expected);
   }
 }
+
+TEST_CASE("after_no_answer never resends a request the volume sat on for the whole timeout") {
+  using mkv::Unanswered;
+  CHECK(mkv::after_no_answer(false, true, false, true) == Unanswered::fail);
+  CHECK(mkv::after_no_answer(false, false, false, true) == Unanswered::fail);
+  CHECK(mkv::after_no_answer(true, true, false, true) == Unanswered::resend);  // clean close first
+  CHECK(mkv::after_no_answer(false, true, false, false) == Unanswered::resend);
+}

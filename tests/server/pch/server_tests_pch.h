@@ -1,5 +1,4 @@
 // The library headers every in-process test includes, precompiled once for the test program.
-#pragma once
 
 #include <boost/asio.hpp>
 #include <boost/asio/any_completion_handler.hpp>
