@@ -96,10 +96,15 @@ net::awaitable<VolumeReply> VolumePool::pipelined(WholeRequest& request) {
 
 HealthStep VolumePool::observe(Seen seen, std::string_view error) {
   HealthStep step;
+  // The request path's case, without a lock: an answer from a volume that is up and has no
+  // failure run changes nothing.
+  if (seen == Seen::answered && clean_.load(std::memory_order_relaxed)) return step;
   {
     std::lock_guard lock(health_mutex_);
     step = mkv::observe(health_, seen);
     health_ = step.health;
+    clean_.store(health_.state == VolumeState::up && health_.failures == 0,
+                 std::memory_order_relaxed);
     if (!error.empty()) last_error_ = std::string(error);
     if (step.check_capabilities) check_wanted_ = true;
     if (!step.changed) return step;

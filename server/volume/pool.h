@@ -103,6 +103,8 @@ class VolumePool {
 
   std::atomic<std::size_t>* unhealthy_;
   std::atomic<VolumeState> state_{VolumeState::up};
+  // Up with no failure run: an answer changes nothing, so observe() returns at once.
+  std::atomic<bool> clean_{true};
   mutable std::mutex health_mutex_;
   Health health_;
   std::chrono::system_clock::time_point since_ = std::chrono::system_clock::now();
