@@ -103,6 +103,15 @@ TEST_CASE("a killed volume: seen down within 5 s, every key readable, PUTs to it
   std::string elsewhere = "elsewhere";
   while (placed_on(elsewhere, urls, 0, 2)) elsewhere += "+";
   CHECK(c.put(target_of(elsewhere), "fine").status == 201);
+
+  // A client that asks before sending its body is refused before it sends it.
+  RawSocket s(c.port());
+  REQUIRE(s.send("PUT " + target_of(key_placed_on(urls, 0, 2, std::nullopt, "ask")) +
+                 " HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n"
+                 "Expect: 100-continue\r\n\r\n"));
+  const auto reply = s.receive(2s);
+  CHECK(first_status(reply) == 502);
+  CHECK(reply.find("100 Continue") == std::string::npos);
 }
 
 TEST_CASE("a frozen volume costs one --volume-timeout, then is seen down and PUTs fail fast") {
