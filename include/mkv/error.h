@@ -28,6 +28,9 @@ enum class errc {
   method_not_allowed,     // the method is not served on this target
   bad_request,            // the HTTP request itself is malformed
   shutting_down,          // the server is stopping and takes no new requests
+  bad_digest,             // a PUT's body does not have the MD5 its Content-MD5 names
+  invalid_condition,      // an If-Match or If-None-Match header is not an entity-tag list
+  precondition_failed,    // a conditional request's condition does not hold
 };
 
 // An error code plus the detail its message needs.
@@ -64,6 +67,11 @@ struct Error {
   }
   static Error bad_request(std::string detail) { return {errc::bad_request, std::move(detail)}; }
   static Error shutting_down() { return {errc::shutting_down, {}}; }
+  static Error bad_digest(std::string detail) { return {errc::bad_digest, std::move(detail)}; }
+  static Error invalid_condition(std::string detail) {
+    return {errc::invalid_condition, std::move(detail)};
+  }
+  static Error precondition_failed() { return {errc::precondition_failed, {}}; }
 
   friend bool operator==(const Error&, const Error&) = default;
 };
@@ -89,6 +97,9 @@ using Result = boost::system::result<T, Error>;
     case errc::method_not_allowed: return 405;
     case errc::bad_request: return 400;
     case errc::shutting_down: return 503;
+    case errc::bad_digest: return 400;
+    case errc::invalid_condition: return 400;
+    case errc::precondition_failed: return 412;
   }
   return 500;  // unreachable: every code is handled above
 }
@@ -114,6 +125,9 @@ using Result = boost::system::result<T, Error>;
     case errc::method_not_allowed: return "method not allowed";
     case errc::bad_request: return "bad request: " + e.detail;
     case errc::shutting_down: return "server is shutting down";
+    case errc::bad_digest: return "bad digest: " + e.detail;
+    case errc::invalid_condition: return "invalid condition: " + e.detail;
+    case errc::precondition_failed: return "precondition failed";
   }
   return "internal error";  // unreachable: every code is handled above
 }
