@@ -3,10 +3,14 @@
 //
 // A key is stored in the bucket named by its first B bytes (the whole key when it is
 // shorter), together with every other key that shares those B bytes; B is LMDB's key size
-// limit. Bucket value: one or more entries back to back, in ascending order of suffix:
+// limit. Bucket value: one or more entries back to back, in ascending order of suffix. An
+// entry of format 2:
 //   varint suffix length, suffix (the key's bytes after the first B),
-//   varint size, varint volumes length, volumes (the JSON text of encode_volumes)
-// where varint is unsigned LEB128 (7 bits a byte, low bits first, high bit = more follows).
+//   varint size, varint volumes length, volumes (the JSON text of encode_volumes),
+//   one byte 1 and the 16 bytes of the MD5, or one byte 0 (checksum unknown),
+//   varint modified (seconds since the epoch)
+// Format 1 (every release before checksums) ended after the volumes.
+// varint is unsigned LEB128 (7 bits a byte, low bits first, high bit = more follows).
 #pragma once
 
 #include "mkv/error.h"
@@ -32,13 +36,6 @@ inline KeyParts split_key(std::string_view key, std::size_t bucket_bytes) {
   const std::size_t cut = std::min(key.size(), bucket_bytes);
   return {key.substr(0, cut), key.substr(cut)};
 }
-
-// One key's entry in a bucket value; the views point into the value.
-struct BucketEntry {
-  std::string_view suffix;
-  std::uint64_t size = 0;
-  std::string_view volumes;
-};
 
 inline void append_varint(std::string& out, std::uint64_t value) {
   while (value >= 0x80) {
@@ -69,35 +66,75 @@ inline std::optional<std::string_view> take_bytes(std::string_view& in) {
   return bytes;
 }
 
-// Reads the entry at the front of a bucket value and removes it; nullopt if malformed.
-inline std::optional<BucketEntry> take_entry(std::string_view& value) {
+// One key's entry in a bucket value; the views point into the value.
+struct BucketEntry {
+  std::string_view suffix;
+  std::uint64_t size = 0;
+  std::string_view volumes;  // the JSON text
+  std::optional<Md5> md5;
+  std::int64_t modified = 0;
+};
+
+// Reads the entry at the front of a bucket value of format `format` (1 or 2) and removes it;
+// nullopt if malformed.
+inline std::optional<BucketEntry> take_entry(std::string_view& value, unsigned format = 2) {
+  BucketEntry entry;
   const auto suffix = take_bytes(value);
   if (!suffix) return std::nullopt;
   const auto size = take_varint(value);
   if (!size) return std::nullopt;
   const auto volumes = take_bytes(value);
   if (!volumes) return std::nullopt;
-  return BucketEntry{*suffix, *size, *volumes};
+  entry.suffix = *suffix;
+  entry.size = *size;
+  entry.volumes = *volumes;
+  if (format < 2) return entry;
+  if (value.empty()) return std::nullopt;
+  const char has_md5 = value.front();
+  value.remove_prefix(1);
+  if (has_md5 == 1) {
+    if (value.size() < 16) return std::nullopt;
+    Md5 digest;
+    for (std::size_t i = 0; i < 16; ++i) digest[i] = static_cast<std::uint8_t>(value[i]);
+    value.remove_prefix(16);
+    entry.md5 = digest;
+  } else if (has_md5 != 0) {
+    return std::nullopt;
+  }
+  const auto modified = take_varint(value);
+  if (!modified) return std::nullopt;
+  entry.modified = static_cast<std::int64_t>(*modified);
+  return entry;
 }
 
-inline void append_entry(std::string& out, std::string_view suffix, std::uint64_t size,
-                  std::string_view volumes) {
-  append_varint(out, suffix.size());
-  out.append(suffix);
-  append_varint(out, size);
-  append_varint(out, volumes.size());
-  out.append(volumes);
+// Appends an entry of format 2.
+inline void append_entry(std::string& out, const BucketEntry& e) {
+  append_varint(out, e.suffix.size());
+  out.append(e.suffix);
+  append_varint(out, e.size);
+  append_varint(out, e.volumes.size());
+  out.append(e.volumes);
+  if (e.md5) {
+    out.push_back(1);
+    out.append(reinterpret_cast<const char*>(e.md5->data()), e.md5->size());
+  } else {
+    out.push_back(0);
+  }
+  append_varint(out, static_cast<std::uint64_t>(std::max<std::int64_t>(e.modified, 0)));
 }
 
 // Returns bucket value old with the entry of suffix set to record, or removed when record is
 // empty; "" means the bucket is left empty. nullopt if old is malformed.
 inline std::optional<std::string> rewrite_bucket(std::string_view old, std::string_view suffix,
-                                          const std::optional<Record>& record) {
+                                                 const std::optional<Record>& record) {
   std::string out;
-  out.reserve(old.size() + 64);
+  out.reserve(old.size() + 96);
   bool placed = false;
   const auto place = [&] {
-    if (record) append_entry(out, suffix, record->size, encode_volumes(record->volumes));
+    if (record) {
+      const std::string volumes = encode_volumes(record->volumes);
+      append_entry(out, BucketEntry{suffix, record->size, volumes, record->md5, record->modified});
+    }
     placed = true;
   };
   while (!old.empty()) {
@@ -107,9 +144,40 @@ inline std::optional<std::string> rewrite_bucket(std::string_view old, std::stri
       place();
       if (entry->suffix == suffix) continue;  // the key's old entry: replaced or removed
     }
-    append_entry(out, entry->suffix, entry->size, entry->volumes);
+    append_entry(out, *entry);
   }
   if (!placed) place();
+  return out;
+}
+
+// Returns a bucket value of format 1 rewritten in format 2 (checksums unknown, write times 0),
+// or nullopt if it is malformed.
+inline std::optional<std::string> upgrade_bucket_from_format_1(std::string_view old) {
+  std::string out;
+  out.reserve(old.size() + 16);
+  while (!old.empty()) {
+    const auto entry = take_entry(old, 1);
+    if (!entry) return std::nullopt;
+    append_entry(out, *entry);
+  }
+  return out;
+}
+
+// Returns an intent value of format 1 (varint key length, key, varint previous size, varint
+// length of the previous volumes, the previous volumes, the staged volumes) rewritten with its
+// previous record as an entry of format 2 (lmdb_index.cpp), or nullopt if it is malformed.
+inline std::optional<std::string> upgrade_intent_from_format_1(std::string_view old) {
+  const auto key = take_bytes(old);
+  if (!key) return std::nullopt;
+  const auto size = take_varint(old);
+  if (!size) return std::nullopt;
+  const auto previous = take_bytes(old);
+  if (!previous) return std::nullopt;
+  std::string out;
+  append_varint(out, key->size());
+  out.append(*key);
+  append_entry(out, BucketEntry{{}, *size, *previous, std::nullopt, 0});
+  out.append(old);  // the staged volumes
   return out;
 }
 
@@ -133,7 +201,8 @@ inline Result<std::optional<Record>> record_in_bucket(std::string_view value,
     if (entry->suffix != suffix) continue;
     auto volumes = parse_volumes(entry->volumes);
     if (!volumes) return corrupt_volumes(key);
-    return std::optional<Record>(Record{std::move(*volumes), entry->size});
+    return std::optional<Record>(
+        Record{std::move(*volumes), entry->size, entry->md5, entry->modified});
   }
   return std::optional<Record>();
 }

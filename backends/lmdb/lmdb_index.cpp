@@ -7,9 +7,8 @@
 // when apply() returns. The environment holds two named databases:
 //   "meta"     "format" -> "mkv-lmdb <V> <B>": V the format version, B the bucket key length.
 //   "blobs"    bucket key -> bucket value (lmdb_bucket.h).
-//   "intents"  token -> varint key length, key, varint previous size, varint length of the
-//              previous volumes, the previous volumes, then the staged volumes (each the JSON
-//              text of encode_volumes).
+//   "intents"  token -> varint key length, key, the previous record as a bucket entry (of
+//              format 2, with an empty suffix), then the staged volumes (encode_volumes).
 //
 // Long keys. An LMDB key is at most B = mdb_env_get_maxkeysize() bytes (511 in Debian's
 // build); mkv keys are up to 1024 bytes. Cutting keys to their first B bytes keeps their order
@@ -39,21 +38,57 @@ namespace {
 constexpr unsigned max_readers = 1024;  // concurrent read transactions (LMDB's default: 126)
 constexpr std::string_view format_name = "mkv-lmdb ";
 
-// Format migrations: migrations[v] upgrades an index at format version v to v + 1, inside the
-// transaction that opens it; version 0 is a new environment. Append a step to change the
-// format; never edit one that has shipped.
-using Migration = Result<void> (*)(MDB_txn* txn);
-constexpr Migration migrations[] = {
-    // 0 -> 1: the "meta" and "blobs" databases, which opening creates.
-    [](MDB_txn*) -> Result<void> { return {}; },
-    // 1 -> 2: the "intents" database, which opening creates.
-    [](MDB_txn*) -> Result<void> { return {}; },
-};
-
 // The named databases of an index.
 struct Databases {
   MDB_dbi blobs = 0;
   MDB_dbi intents = 0;
+};
+
+// Rewrites every value of the database dbi with upgrade (nullopt: malformed, reported with
+// bad(key)). Returns false when the map is full.
+template <typename Upgrade, typename Bad>
+Result<bool> rewrite_all(MDB_txn* txn, MDB_dbi dbi, Upgrade upgrade, Bad bad) {
+  MDB_cursor* raw = nullptr;
+  if (const int rc = mdb_cursor_open(txn, dbi, &raw); rc != MDB_SUCCESS) return lmdb_error(rc);
+  const Cursor cursor(raw);
+  MDB_val k{}, v{};
+  int rc = mdb_cursor_get(raw, &k, &v, MDB_FIRST);
+  for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(raw, &k, &v, MDB_NEXT)) {
+    const std::optional<std::string> upgraded = upgrade(as_view(v));
+    if (!upgraded) return bad(as_view(k));
+    // The key is copied: k points into the page the put rewrites.
+    const std::string key(as_view(k));
+    MDB_val at = as_val(key);
+    MDB_val value = as_val(*upgraded);
+    const int put = mdb_cursor_put(raw, &at, &value, MDB_CURRENT);
+    if (put == MDB_MAP_FULL) return false;
+    if (put != MDB_SUCCESS) return lmdb_error(put);
+  }
+  if (rc != MDB_NOTFOUND) return lmdb_error(rc);
+  return true;
+}
+
+// Format 2 -> 3: every bucket entry, and the previous record of every intent, gain a checksum
+// (unknown) and a write time (0).
+Result<bool> add_checksums(MDB_txn* txn, const Databases& dbs) {
+  auto blobs = rewrite_all(txn, dbs.blobs, upgrade_bucket_from_format_1, corrupt_bucket);
+  if (!blobs || !*blobs) return blobs;
+  return rewrite_all(txn, dbs.intents, upgrade_intent_from_format_1, [](std::string_view token) {
+    return Error::database("corrupt intent " + std::string(token));
+  });
+}
+
+// Format migrations: migrations[v] upgrades an index at format version v to v + 1, inside the
+// transaction that opens it (false: the map is full, grow it and open again); version 0 is a
+// new environment. Append a step to change the format; never edit one that has shipped.
+using Migration = Result<bool> (*)(MDB_txn* txn, const Databases& dbs);
+constexpr Migration migrations[] = {
+    // 0 -> 1: the "meta" and "blobs" databases, which opening creates.
+    [](MDB_txn*, const Databases&) -> Result<bool> { return true; },
+    // 1 -> 2: the "intents" database, which opening creates.
+    [](MDB_txn*, const Databases&) -> Result<bool> { return true; },
+    // 2 -> 3: checksums and write times.
+    add_checksums,
 };
 constexpr unsigned format_version = static_cast<unsigned>(std::size(migrations));
 
@@ -107,10 +142,9 @@ std::string encode_intent(const Intent& intent) {
   std::string value;
   append_varint(value, intent.key.size());
   value += intent.key;
-  append_varint(value, intent.previous.size);
   const std::string previous = encode_volumes(intent.previous.volumes);
-  append_varint(value, previous.size());
-  value += previous;
+  append_entry(value, BucketEntry{{}, intent.previous.size, previous, intent.previous.md5,
+                                  intent.previous.modified});
   value += encode_volumes(intent.volumes);
   return value;
 }
@@ -119,15 +153,14 @@ std::string encode_intent(const Intent& intent) {
 std::optional<Intent> decode_intent(std::string_view token, std::string_view value) {
   const auto key = take_bytes(value);
   if (!key) return std::nullopt;
-  const auto previous_size = take_varint(value);
-  if (!previous_size) return std::nullopt;
-  const auto previous_text = take_bytes(value);
-  if (!previous_text) return std::nullopt;
-  auto previous = parse_volumes(*previous_text);
+  const auto previous = take_entry(value);
+  if (!previous) return std::nullopt;
+  auto previous_volumes = parse_volumes(previous->volumes);
   auto volumes = parse_volumes(value);
-  if (!previous || !volumes) return std::nullopt;
+  if (!previous_volumes || !volumes) return std::nullopt;
   return Intent{std::string(token), std::string(*key), std::move(*volumes),
-                Record{std::move(*previous), *previous_size}};
+                Record{std::move(*previous_volumes), previous->size, previous->md5,
+                       previous->modified}};
 }
 
 // Records or removes the intent a write carries. Returns false when the map is full.
@@ -217,8 +250,9 @@ Result<unsigned> recorded_version(std::string_view text, std::size_t bucket_byte
 }
 
 // Opens (creating if missing) the named databases of a freshly opened env, brings the recorded
-// format up to this build's with the migrations, and returns the databases.
-Result<Databases> open_databases(MDB_env* env, std::size_t bucket_bytes) {
+// format up to this build's with the migrations, and returns the databases; nullopt when a
+// migration found the map full (nothing was changed).
+Result<std::optional<Databases>> try_open_databases(MDB_env* env, std::size_t bucket_bytes) {
   MDB_txn* raw = nullptr;
   if (const int rc = mdb_txn_begin(env, nullptr, 0, &raw); rc != MDB_SUCCESS) return lmdb_error(rc);
   Txn txn(raw);
@@ -239,17 +273,34 @@ Result<Databases> open_databases(MDB_env* env, std::size_t bucket_bytes) {
   }
   if (version < format_version) {
     for (unsigned v = version; v < format_version; ++v) {
-      if (auto migrated = migrations[v](raw); !migrated) return migrated.error();
+      auto migrated = migrations[v](raw, dbs);
+      if (!migrated) return migrated.error();
+      if (!*migrated) return std::optional<Databases>();
     }
     const std::string current = std::string(format_name) + std::to_string(format_version) +
                                 ' ' + std::to_string(bucket_bytes);
     MDB_val k = as_val("format");
     MDB_val v = as_val(current);
-    if (rc = mdb_put(raw, meta, &k, &v, 0); rc != MDB_SUCCESS) return lmdb_error(rc);
+    if (rc = mdb_put(raw, meta, &k, &v, 0); rc == MDB_MAP_FULL) return std::optional<Databases>();
+    if (rc != MDB_SUCCESS) return lmdb_error(rc);
   }
   // Committed even when nothing changed: the database handles opened in it live on only then.
-  if (rc = commit(txn); rc != MDB_SUCCESS) return lmdb_error(rc);
-  return dbs;
+  if (rc = commit(txn); rc == MDB_MAP_FULL) return std::optional<Databases>();
+  if (rc != MDB_SUCCESS) return lmdb_error(rc);
+  return std::optional<Databases>(dbs);
+}
+
+// As try_open_databases, doubling the map until the migrations fit.
+Result<Databases> open_databases(MDB_env* env, std::size_t bucket_bytes) {
+  for (;;) {
+    auto dbs = try_open_databases(env, bucket_bytes);
+    if (!dbs) return dbs.error();
+    if (*dbs) return **dbs;
+    MDB_envinfo info;
+    int rc = mdb_env_info(env, &info);
+    if (rc == MDB_SUCCESS) rc = mdb_env_set_mapsize(env, info.me_mapsize * 2);
+    if (rc != MDB_SUCCESS) return lmdb_error(rc);
+  }
 }
 
 }  // namespace
@@ -335,7 +386,8 @@ Result<std::vector<Entry>> LmdbIndex::scan(std::string_view start, std::size_t l
                                     corrupt = corrupt_volumes(key);
                                     return false;
                                   }
-                                  entries.push_back({key, Record{std::move(*volumes), entry.size}});
+                                  entries.push_back({key, Record{std::move(*volumes), entry.size,
+                                                                 entry.md5, entry.modified}});
                                   return entries.size() < limit;
                                 });
   if (!walked) return walked.error();

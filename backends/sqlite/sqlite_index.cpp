@@ -26,23 +26,26 @@ using namespace sqlite;
 
 namespace {
 
-constexpr const char* get_sql = "SELECT volumes, size FROM blobs WHERE key = ?1";
+constexpr const char* get_sql =
+    "SELECT volumes, size, md5, modified FROM blobs WHERE key = ?1";
 constexpr const char* list_range_sql =
     "SELECT key FROM blobs WHERE key >= ?1 AND key < ?2 ORDER BY key LIMIT ?3";
 constexpr const char* list_from_sql =
     "SELECT key FROM blobs WHERE key >= ?1 ORDER BY key LIMIT ?2";
 constexpr const char* scan_sql =
-    "SELECT key, volumes, size FROM blobs WHERE key >= ?1 ORDER BY key LIMIT ?2";
+    "SELECT key, volumes, size, md5, modified FROM blobs WHERE key >= ?1 ORDER BY key LIMIT ?2";
 constexpr const char* put_sql =
-    "INSERT INTO blobs (key, volumes, size) VALUES (?1, ?2, ?3)"
-    " ON CONFLICT (key) DO UPDATE SET volumes = excluded.volumes, size = excluded.size";
+    "INSERT INTO blobs (key, volumes, size, md5, modified) VALUES (?1, ?2, ?3, ?4, ?5)"
+    " ON CONFLICT (key) DO UPDATE SET volumes = excluded.volumes, size = excluded.size,"
+    " md5 = excluded.md5, modified = excluded.modified";
 constexpr const char* erase_sql = "DELETE FROM blobs WHERE key = ?1";
 constexpr const char* begin_intent_sql =
-    "INSERT OR REPLACE INTO intents (token, key, volumes, previous_volumes, previous_size)"
-    " VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT OR REPLACE INTO intents (token, key, volumes, previous_volumes, previous_size,"
+    " previous_md5, previous_modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 constexpr const char* end_intent_sql = "DELETE FROM intents WHERE token = ?1";
 constexpr const char* intents_sql =
-    "SELECT token, key, volumes, previous_volumes, previous_size FROM intents ORDER BY token";
+    "SELECT token, key, volumes, previous_volumes, previous_size, previous_md5,"
+    " previous_modified FROM intents ORDER BY token";
 
 // Binds a row limit; SQLite takes a signed 64-bit LIMIT.
 int bind_limit(sqlite3_stmt* stmt, int index, std::size_t limit) {
@@ -50,13 +53,36 @@ int bind_limit(sqlite3_stmt* stmt, int index, std::size_t limit) {
   return sqlite3_bind_int64(stmt, index, static_cast<sqlite3_int64>(std::min(limit, max)));
 }
 
-// Returns the record in columns volumes (first) and size (first + 1) of the current row, or
-// a database error if the volumes text of key is not a JSON array of strings.
+// Returns the record in the columns volumes, size, md5 and modified (from first on) of the
+// current row, or a database error if the volumes text of key is not a JSON array of strings or
+// its md5 is not 16 bytes.
 Result<Record> column_record(sqlite3_stmt* stmt, int first, std::string_view key) {
   auto volumes = parse_volumes(column_string(stmt, first));
   if (!volumes) return Error::database("corrupt volumes for key " + std::string(key));
-  const auto size = static_cast<std::uint64_t>(sqlite3_column_int64(stmt, first + 1));
-  return Record{std::move(*volumes), size};
+  Record record{std::move(*volumes),
+                static_cast<std::uint64_t>(sqlite3_column_int64(stmt, first + 1))};
+  if (sqlite3_column_type(stmt, first + 2) != SQLITE_NULL) {
+    const auto* bytes = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt, first + 2));
+    if (sqlite3_column_bytes(stmt, first + 2) != 16) {
+      return Error::database("corrupt checksum for key " + std::string(key));
+    }
+    Md5 digest;
+    std::copy(bytes, bytes + 16, digest.begin());
+    record.md5 = digest;
+  }
+  record.modified = sqlite3_column_int64(stmt, first + 3);
+  return record;
+}
+
+// Binds record's size, md5 and modified to the parameters from first on.
+int bind_record_fields(sqlite3_stmt* stmt, int first, const Record& record) {
+  int rc = sqlite3_bind_int64(stmt, first, static_cast<sqlite3_int64>(record.size));
+  if (rc == SQLITE_OK) {
+    rc = record.md5 ? sqlite3_bind_blob(stmt, first + 1, record.md5->data(), 16, SQLITE_STATIC)
+                    : sqlite3_bind_null(stmt, first + 1);
+  }
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, first + 2, record.modified);
+  return rc;
 }
 
 // Returns the record of key through the prepared get statement, or nullopt if there is none.
@@ -140,9 +166,7 @@ Result<void> write_row(const Writer& writer, const std::string& key,
     const std::string volumes = encode_volumes(record->volumes);
     rc = bind_text(use.get(), 1, key);
     if (rc == SQLITE_OK) rc = bind_text(use.get(), 2, volumes);
-    if (rc == SQLITE_OK) {
-      rc = sqlite3_bind_int64(use.get(), 3, static_cast<sqlite3_int64>(record->size));
-    }
+    if (rc == SQLITE_OK) rc = bind_record_fields(use.get(), 3, *record);
     if (rc == SQLITE_OK) rc = sqlite3_step(use.get());
   } else {
     const StatementUse use(writer.erase);
@@ -166,9 +190,7 @@ Result<void> write_intent(const Writer& writer, const Write& write) {
     if (rc == SQLITE_OK) rc = bind_text(use.get(), 2, intent.key);
     if (rc == SQLITE_OK) rc = bind_text(use.get(), 3, volumes);
     if (rc == SQLITE_OK) rc = bind_text(use.get(), 4, previous);
-    if (rc == SQLITE_OK) {
-      rc = sqlite3_bind_int64(use.get(), 5, static_cast<sqlite3_int64>(intent.previous.size));
-    }
+    if (rc == SQLITE_OK) rc = bind_record_fields(use.get(), 5, intent.previous);
     if (rc == SQLITE_OK) rc = sqlite3_step(use.get());
     if (rc != SQLITE_DONE) return database_error(db);
   }

@@ -1,19 +1,23 @@
 // The SQLite index's schema and the one way it changes: numbered migrations, applied in place
 // when an index is opened.
 //
-// Schema, version 2 (the version is kept in PRAGMA user_version):
+// Schema, version 3 (the version is kept in PRAGMA user_version):
 //
 //   CREATE TABLE blobs (
-//     key     TEXT PRIMARY KEY NOT NULL,  -- the key's bytes; BINARY collation: memcmp order
-//     volumes TEXT NOT NULL,              -- JSON array of volume URLs (encode_volumes)
-//     size    INTEGER NOT NULL            -- blob size in bytes
+//     key      TEXT PRIMARY KEY NOT NULL,  -- the key's bytes; BINARY collation: memcmp order
+//     volumes  TEXT NOT NULL,              -- JSON array of volume URLs (encode_volumes)
+//     size     INTEGER NOT NULL,           -- blob size in bytes
+//     md5      BLOB,                       -- the 16 bytes of its MD5; NULL: unknown
+//     modified INTEGER NOT NULL DEFAULT 0  -- when it was written, seconds since the epoch
 //   ) WITHOUT ROWID;
-//   CREATE TABLE intents (                -- overwrites committed, not yet moved (Intent)
-//     token            TEXT PRIMARY KEY NOT NULL,  -- the staging file's name
-//     key              TEXT NOT NULL,
-//     volumes          TEXT NOT NULL,     -- JSON array: the volumes it was staged on
-//     previous_volumes TEXT NOT NULL,     -- the record before the overwrite: its volumes
-//     previous_size    INTEGER NOT NULL   -- and its size
+//   CREATE TABLE intents (                 -- overwrites committed, not yet moved (Intent)
+//     token             TEXT PRIMARY KEY NOT NULL,  -- the staging file's name
+//     key               TEXT NOT NULL,
+//     volumes           TEXT NOT NULL,     -- JSON array: the volumes it was staged on
+//     previous_volumes  TEXT NOT NULL,     -- the record before the overwrite
+//     previous_size     INTEGER NOT NULL,
+//     previous_md5      BLOB,
+//     previous_modified INTEGER NOT NULL DEFAULT 0
 //   ) WITHOUT ROWID;
 #pragma once
 
@@ -43,6 +47,11 @@ inline constexpr const char* migrations[] = {
     " previous_volumes TEXT NOT NULL,"
     " previous_size INTEGER NOT NULL"
     ") WITHOUT ROWID",
+    // 2 -> 3: checksums and write times (unknown, and 0, for the records already there).
+    "ALTER TABLE blobs ADD COLUMN md5 BLOB;"
+    "ALTER TABLE blobs ADD COLUMN modified INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE intents ADD COLUMN previous_md5 BLOB;"
+    "ALTER TABLE intents ADD COLUMN previous_modified INTEGER NOT NULL DEFAULT 0",
 };
 
 // The schema version this build reads and writes.

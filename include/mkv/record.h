@@ -3,6 +3,8 @@
 // the on-disk JSON encoding of a record's volume list.
 #pragma once
 
+#include "mkv/checksum.h"
+
 #include <boost/json.hpp>
 
 #include <cstdint>
@@ -14,11 +16,14 @@
 
 namespace mkv {
 
-// Where a key's blob lives and how big it is. volumes are volume URLs in placement order:
-// volumes[0] is the one a GET redirects to.
+// Where a key's blob lives, how big it is, its MD5 and when it was written. volumes are volume
+// URLs in placement order: volumes[0] is the one a GET redirects to.
 struct Record {
   std::vector<std::string> volumes;
   std::uint64_t size = 0;
+  std::optional<Md5> md5 = std::nullopt;  // nullopt: unknown (written before checksums, or
+                                          // rebuilt from copies nobody has verified)
+  std::int64_t modified = 0;              // when it was written, seconds since the epoch
 
   friend bool operator==(const Record&, const Record&) = default;
 };

@@ -199,3 +199,22 @@ TEST_CASE("opening something that is not an index is a database error") {
     CHECK_FALSE(index.error().detail.empty());
   }
 }
+
+TEST_CASE("a record's checksum and write time round-trip, and an unknown checksum stays unknown") {
+  ScratchDir dir;
+  auto index = open_index(dir.index_path());
+  mkv::Record known = record(3, {"http://v1:80", "http://v2:80"});
+  known.md5 = mkv::md5_of("abc");
+  known.modified = 1764496800;
+  mkv::Record unknown = record(4);
+  unknown.modified = 17;
+  const std::string long_key = std::string(600, 'l') + "/checksum";
+  apply_ok(index, {put("known", known), put("unknown", unknown), put(long_key, known)});
+  CHECK(get_ok(index, "known") == known);
+  CHECK(get_ok(index, "unknown") == unknown);
+  CHECK(get_ok(index, long_key) == known);
+  const auto entries = scan_all(index);
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[0].record == known);  // "known" < "l..." < "unknown"
+  CHECK(entries[2].record == unknown);
+}

@@ -19,6 +19,27 @@
 #include <utility>
 #include <vector>
 
+namespace doctest {
+// Prints a record in a failed check: its size, checksum, write time and volumes.
+template <>
+struct StringMaker<std::optional<mkv::Record>> {
+  static String convert(const std::optional<mkv::Record>& r) {
+    if (!r) return "(none)";
+    std::string text = "{size " + std::to_string(r->size) + ", md5 " +
+                       (r->md5 ? mkv::to_hex(*r->md5) : std::string("unknown")) + ", modified " +
+                       std::to_string(r->modified) + ", volumes " +
+                       mkv::encode_volumes(r->volumes) + "}";
+    return String(text.c_str());
+  }
+};
+template <>
+struct StringMaker<mkv::Record> {
+  static String convert(const mkv::Record& r) {
+    return StringMaker<std::optional<mkv::Record>>::convert(r);
+  }
+};
+}  // namespace doctest
+
 #if defined(MKV_TEST_SQLITE)
 #include "sqlite_index.h"
 using IndexUnderTest = mkv::SqliteIndex;

@@ -57,6 +57,8 @@ void write_corrupt_volumes(const std::string& path, const std::string& key) {
   value.push_back(1);  // size
   value.push_back(static_cast<char>(volumes.size()));
   value += volumes;
+  value.push_back(0);  // checksum unknown
+  value.push_back(0);  // modified
   raw_put(path, "blobs", key, value);
 }
 
@@ -128,9 +130,9 @@ TEST_CASE("lmdb: a malformed bucket is a database error") {
 TEST_CASE("lmdb: an index of another format is refused") {
   ScratchDir dir;
   { auto index = open_index(dir.index_path()); }
-  raw_put(dir.index_path(), "meta", "format", "mkv-lmdb 3 511");
+  raw_put(dir.index_path(), "meta", "format", "mkv-lmdb 4 511");
   const auto index = mkv::LmdbIndex::open(dir.index_path());
   REQUIRE_FALSE(index.has_value());
   CHECK(index.error().code == mkv::errc::database);
-  CHECK(index.error().detail.find("mkv-lmdb 3 511") != std::string::npos);
+  CHECK(index.error().detail.find("mkv-lmdb 4 511") != std::string::npos);
 }

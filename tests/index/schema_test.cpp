@@ -1,18 +1,22 @@
-// Index conformance: schema versions. An index written by an earlier release (a real file,
-// tests/index/fixtures/v1.<backend>, written by the schema-version-1 code of commit e6cdbc1) is
-// opened, upgraded in place when this build's schema is newer, and keeps every record.
+// Index conformance: schema versions. An index written by an earlier release (real files in
+// tests/index/fixtures/: v1.<backend> written by the schema-version-1 code of commit e6cdbc1,
+// v2.<backend> by the version-2 code of commit 0925686) is opened, upgraded in place when this
+// build's schema is newer (version 2 added the intents of overwrites, version 3 checksums and
+// write times), and keeps every record and intent.
 #include "index_under_test.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace {
 
 // The records the fixture was written with (see tests/index/fixtures/README).
-void check_fixture_records(IndexUnderTest& index) {
+// In v2, "a/b" was overwritten to 2048 bytes and the overwrite's intent is still recorded.
+void check_fixture_records(IndexUnderTest& index, std::uint64_t a_b_size = 1024) {
   const std::string stem(600, 's');
   CHECK(get_ok(index, "a/b") ==
-        record(1024, {"http://127.0.0.1:8081", "http://127.0.0.1:8082"}));
+        record(a_b_size, {"http://127.0.0.1:8081", "http://127.0.0.1:8082"}));
   CHECK(get_ok(index, "empty-value") == record(0, {"http://127.0.0.1:8083"}));
   CHECK(get_ok(index, "utf8/\xC3\xBC" "ber") ==
         record(7, {"http://127.0.0.1:8082", "http://127.0.0.1:8083"}));
@@ -42,4 +46,50 @@ TEST_CASE("an index written by schema version 1 opens with every record and take
   CHECK(get_ok(index, "after-upgrade") == record(5));
   CHECK_FALSE(get_ok(index, "a/b").has_value());
   CHECK(scan_all(index).size() == 106);
+}
+
+TEST_CASE("upgraded from schema version 1: checksums unknown, write times 0; new ones kept") {
+  ScratchDir dir;
+  dir.copy_fixture("v1");
+  auto index = open_index(dir.index_path());
+  for (const auto& e : scan_all(index)) {
+    CAPTURE(e.key);
+    CHECK_FALSE(e.record.md5.has_value());
+    CHECK(e.record.modified == 0);
+  }
+  mkv::Record with_md5 = record(7, {"http://127.0.0.1:8081"});
+  with_md5.md5 = mkv::md5_of("seven b");
+  with_md5.modified = 1764500000;
+  apply_ok(index, {put("utf8/\xC3\xBC" "ber", with_md5)});
+  CHECK(get_ok(index, "utf8/\xC3\xBC" "ber") == with_md5);
+  CHECK(get_ok(index, "big")->md5 == std::nullopt);
+  CHECK(index.intents().value().empty());
+}
+
+TEST_CASE("an index written by schema version 2 keeps its records and its overwrite's intent") {
+  ScratchDir dir;
+  dir.copy_fixture("v2");
+  const mkv::Intent intent{"0123456789abcdef0123456789abcdef", "a/b",
+                           {"http://127.0.0.1:8081", "http://127.0.0.1:8082"},
+                           record(1024, {"http://127.0.0.1:8081", "http://127.0.0.1:8082"})};
+  {
+    auto index = open_index(dir.index_path());
+    check_fixture_records(index, 2048);
+    for (const auto& e : scan_all(index)) {
+      CAPTURE(e.key);
+      CHECK_FALSE(e.record.md5.has_value());
+      CHECK(e.record.modified == 0);
+    }
+    const auto intents = index.intents();
+    REQUIRE(intents.has_value());
+    REQUIRE(intents->size() == 1);
+    CHECK(intents->front() == intent);
+    // The intent ends as a recovery would end it: back to the previous record.
+    mkv::Write revert = put("a/b", intent.previous);
+    revert.end_intent = intent.token;
+    apply_ok(index, {revert});
+  }
+  auto index = open_index(dir.index_path());
+  check_fixture_records(index);
+  CHECK(index.intents().value().empty());
 }
