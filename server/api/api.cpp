@@ -1,20 +1,41 @@
-// The native HTTP API: dispatch to the operation's handler (see api.h).
+// The native HTTP API: the request's conditions, then the operation's handler (see api.h).
 #include "api.h"
 
 #include "handlers.h"
+
+#include "mkv/conditions.h"
 
 #include <utility>
 
 namespace mkv {
 
+namespace {
+
+// Returns the conditions the request's If-* headers set, or invalid_condition.
+Result<Conditions> conditions_of(const RequestBody& request) {
+  return parse_conditions(request.field(http::field::if_match),
+                          request.field(http::field::if_none_match),
+                          request.field(http::field::if_modified_since),
+                          request.field(http::field::if_unmodified_since));
+}
+
+}  // namespace
+
 net::awaitable<Result<Reply>> handle(App& app, Route route, RequestBody& body) {
+  if (route.op == Operation::list || route.op == Operation::health) {
+    co_return route.op == Operation::list ? handle_list(app, route.query) : handle_health(app);
+  }
+  auto conditions = conditions_of(body);
+  if (!conditions) co_return conditions.error();
   switch (route.op) {
-    case Operation::put: co_return co_await handle_put(app, std::move(route.key), body);
-    case Operation::remove: co_return co_await handle_delete(app, std::move(route.key));
-    case Operation::get: co_return handle_get(app, route.key);
-    case Operation::head: co_return handle_head(app, route.key);
-    case Operation::list: co_return handle_list(app, route.query);
-    case Operation::health: co_return handle_health(app);
+    case Operation::put:
+      co_return co_await handle_put(app, std::move(route.key), std::move(*conditions), body);
+    case Operation::remove:
+      co_return co_await handle_delete(app, std::move(route.key), std::move(*conditions));
+    case Operation::get: co_return handle_get(app, route.key, *conditions);
+    case Operation::head: co_return handle_head(app, route.key, *conditions);
+    case Operation::list:
+    case Operation::health: break;  // answered above
   }
   co_return Error::method_not_allowed(std::string(key_methods));
 }

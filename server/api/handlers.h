@@ -6,6 +6,7 @@
 #include "http/reply.h"
 #include "http/request_body.h"
 
+#include "mkv/conditions.h"
 #include "mkv/error.h"
 #include "mkv/list_query.h"
 
@@ -15,14 +16,16 @@
 
 namespace mkv {
 
-// PUT /{key}: streams the body to the key's placement volumes, then commits the record.
-net::awaitable<Result<Reply>> handle_put(App& app, std::string key, RequestBody& body);
-// DELETE /{key}: removes the record, then the copies (best effort).
-net::awaitable<Result<Reply>> handle_delete(App& app, std::string key);
-// GET /{key}: a redirect to the first recorded volume that is not down.
-Result<Reply> handle_get(App& app, const std::string& key);
-// HEAD /{key}: the blob's size, from the index.
-Result<Reply> handle_head(App& app, const std::string& key);
+// PUT /{key}: streams the body to the key's placement volumes (its MD5 computed on the way),
+// then commits the record; conditions and Content-MD5 are checked.
+net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions conditions,
+                                         RequestBody& body);
+// DELETE /{key}: removes the record, then the copies (best effort); conditions are checked.
+net::awaitable<Result<Reply>> handle_delete(App& app, std::string key, Conditions conditions);
+// GET /{key}: a redirect to the first recorded volume that is not down, or 304 / 412.
+Result<Reply> handle_get(App& app, const std::string& key, const Conditions& conditions);
+// HEAD /{key}: the blob's size, ETag and Last-Modified, from the index, or 304 / 412.
+Result<Reply> handle_head(App& app, const std::string& key, const Conditions& conditions);
 // GET /?prefix=...: one page of keys.
 Result<Reply> handle_list(App& app, const ListQuery& query);
 // GET /.mkv/health: the state of the index and of every volume.

@@ -9,6 +9,8 @@
 #include "run_all.h"
 #include "volume/upload.h"
 
+#include "mkv/checksum.h"
+#include "mkv/conditions.h"
 #include "mkv/key.h"
 #include "mkv/rollback.h"
 #include "mkv/topology.h"
@@ -16,6 +18,7 @@
 #include "mkv/volume_answer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <random>
 #include <string>
@@ -86,13 +89,23 @@ net::awaitable<void> read_piece(RequestBody& body, std::span<char> out, Result<s
   got = co_await body.read(out);
 }
 
+// Adds a piece of the body to its MD5 (a coroutine so that it runs while the piece's sends are
+// in the kernel's hands).
+net::awaitable<void> hash_piece(Md5Stream& md5, std::span<const char> piece) {
+  md5.update(piece);
+  co_return;
+}
+
 // Streams the request body to every upload as it arrives, starting with the first piece
-// (already read into current, n bytes; a body that was whole in it is still there after) and
-// reading the next piece from the client while the current one goes to the volumes. Stops early once an upload fails (the PUT is lost anyway);
-// returns the body's size.
+// (already read into current, n bytes; a body that was whole in it is still there after),
+// reading the next piece from the client and hashing the current one while it goes to the
+// volumes. Stops early once an upload fails (the PUT is lost anyway); returns the body's size
+// and leaves its MD5 in md5.
+
 net::awaitable<Result<std::uint64_t>> relay_body(RequestBody& body,
                                                  std::vector<std::unique_ptr<Upload>>& uploads,
-                                                 std::vector<char>& current, std::size_t n) {
+                                                 std::vector<char>& current, std::size_t n,
+                                                 Md5Stream& md5) {
   std::vector<char> next(body.done() ? 0 : current.size());
   Result<std::size_t> got = n;
   std::uint64_t total = 0;
@@ -100,13 +113,17 @@ net::awaitable<Result<std::uint64_t>> relay_body(RequestBody& body,
     if (!got) co_return got.error();
     total += *got;
     const net::const_buffer piece = net::buffer(current.data(), *got);
+    const std::span<const char> bytes(current.data(), *got);
     if (body.done()) {
-      co_await send_piece(uploads, piece, true);
+      co_await run_all(2, [&](std::size_t i) {
+        return i == 0 ? send_piece(uploads, piece, true) : hash_piece(md5, bytes);
+      });
       co_return total;
     }
     Result<std::size_t> following = std::size_t{0};
-    co_await run_all(2, [&](std::size_t i) {
-      return i == 0 ? send_piece(uploads, piece, false) : read_piece(body, next, following);
+    co_await run_all(3, [&](std::size_t i) {
+      if (i == 0) return send_piece(uploads, piece, false);
+      return i == 1 ? read_piece(body, next, following) : hash_piece(md5, bytes);
     });
     const bool failed = std::any_of(uploads.begin(), uploads.end(),
                                     [](const auto& u) { return u->reply().has_value(); });
@@ -156,6 +173,7 @@ void log_refusal(const Upload& u) {
 struct FanOut {
   std::vector<WriteOutcome> outcomes;
   std::uint64_t size = 0;
+  Md5 md5{};
 };
 net::awaitable<Result<FanOut>> fan_out(App& app, RequestBody& body, std::string key, PutMode mode,
                                        const std::vector<Destination>& destinations) {
@@ -172,10 +190,12 @@ net::awaitable<Result<FanOut>> fan_out(App& app, RequestBody& body, std::string 
   for (const auto& d : destinations) {
     uploads.push_back(std::make_unique<Upload>(*d.volume, d.target, body.length()));
   }
-  auto size = co_await relay_body(body, uploads, first, *n);
+  Md5Stream md5;
+  auto size = co_await relay_body(body, uploads, first, *n, md5);
   if (!size) co_return size.error();
   FanOut out;
   out.size = *size;
+  out.md5 = md5.finish();
   for (const auto& u : uploads) out.outcomes.push_back(u->outcome());
 
   std::vector<std::size_t> retry;
@@ -195,6 +215,13 @@ net::awaitable<Result<FanOut>> fan_out(App& app, RequestBody& body, std::string 
   co_return out;
 }
 
+// Returns the time now in seconds since the epoch.
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // Deletes what a failed PUT wrote, then releases the key's lock.
 net::awaitable<void> undo_then_unlock([[maybe_unused]] KeyGuard guard,
                                       std::vector<Destination> written) {
@@ -203,7 +230,15 @@ net::awaitable<void> undo_then_unlock([[maybe_unused]] KeyGuard guard,
 
 }  // namespace
 
-net::awaitable<Result<Reply>> handle_put(App& app, std::string key, RequestBody& body) {
+net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions conditions,
+                                         RequestBody& body) {
+  // A Content-MD5 that cannot be read is refused before anything else.
+  std::optional<Md5> expected_md5;
+  if (const auto header = body.field(http::field::content_md5)) {
+    auto md5 = parse_content_md5(*header);
+    if (!md5) co_return md5.error();
+    expected_md5 = *md5;
+  }
   const auto topology = app.topology.load();
   // Where to write: the placement, or with --write-fallback the next volumes that are up.
   // While every volume is up (the common case) this asks nothing of the volumes' health.
@@ -215,6 +250,11 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, RequestBody&
   KeyGuard guard = co_await app.locks.acquire(key);
   auto existing = record_for_put(app, key);
   if (!existing) co_return existing.error();
+  // Under the key's lock, so the check and the write are one step: If-None-Match: * creates
+  // only, If-Match is a compare-and-swap.
+  if (evaluate(conditions, *existing, false) != Verdict::proceed) {
+    co_return Error::precondition_failed();
+  }
 
   const PutMode mode = put_mode(*existing);
   const std::string token = mode == PutMode::staged ? staging_token() : std::string();
@@ -225,34 +265,45 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, RequestBody&
   auto fan = co_await fan_out(app, body, key, mode, *targets);
   if (!fan) co_return fan.error();
   const FanOutDecision decision = decide_rollback(fan->outcomes);
-  if (!decision.commit) {
+  const bool digest_mismatch = expected_md5 && *expected_md5 != fan->md5;
+  if (!decision.commit || digest_mismatch) {
     std::vector<Destination> undo;
-    for (std::size_t i : decision.undo) undo.push_back((*targets)[i]);
+    if (decision.commit) {
+      undo = *targets;  // every copy was written, none may stay
+    } else {
+      for (std::size_t i : decision.undo) undo.push_back((*targets)[i]);
+    }
     // The client has its answer now; the undo goes on holding the key's lock, so no later write
     // of the key can meet it. (Deleting from a volume that just hung would cost another
     // timeout.)
     net::co_spawn(co_await net::this_coro::executor,
                   undo_then_unlock(std::move(guard), std::move(undo)), net::detached);
-    co_return Error::volume_write_failed();
+    if (!decision.commit) co_return Error::volume_write_failed();
+    co_return Error::bad_digest("Content-MD5 says " + to_hex(*expected_md5) +
+                                ", the body's MD5 is " + to_hex(fan->md5));
   }
 
-  Record record{std::move(*placement), fan->size};
-  Write commit{key, record};
+  Record record{std::move(*placement), fan->size, fan->md5, now_seconds()};
+  Write commit{key, record, Expected::current(*existing)};
   if (mode == PutMode::staged) {
     // Recorded with the commit: if the server dies before the moves are settled, it finishes
     // them at its next start.
     commit.begin_intent = Intent{token, key, record.volumes, **existing};
   }
-  if (auto committed = co_await app.writer.apply(commit); !committed) {
+  auto committed = co_await app.writer.apply(commit);
+  if (!committed || *committed != Applied::written) {
     co_await remove_written(*targets);
-    co_return committed.error();
+    if (!committed) co_return committed.error();
+    co_return Error::precondition_failed();  // the key changed under us (another server)
   }
   if (mode == PutMode::staged) {
     auto finished = co_await finish_overwrite(app, std::move(*commit.begin_intent), record);
     if (!finished) co_return finished.error();
     if (!*finished) co_return Error::volume_write_failed();
   }
-  co_return empty_reply(http::status::created);
+  Reply reply = empty_reply(http::status::created);
+  reply.set(http::field::etag, etag_of(record.md5.value()));
+  co_return reply;
 }
 
 }  // namespace mkv

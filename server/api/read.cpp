@@ -1,10 +1,13 @@
 // The reads of the native API: GET (a redirect), HEAD and listing, answered from the index and
-// what mkv already knows of the volumes' health; no volume is asked.
+// what mkv already knows of the volumes' health; no volume is asked. GET and HEAD carry the
+// record's ETag and Last-Modified and honour conditional headers (mkv/conditions.h).
 #include "handlers.h"
 
+#include "mkv/conditions.h"
 #include "mkv/health.h"
 #include "mkv/volume.h"
 
+#include <optional>
 #include <utility>
 
 namespace mkv {
@@ -20,24 +23,54 @@ Result<Record> record_for_read(App& app, const std::string& key) {
   return std::move(**record);
 }
 
+// Sets the validators of a record on reply: its ETag (when its checksum is known) and
+// Last-Modified (when its write time is).
+void set_validators(Reply& reply, const Record& record) {
+  if (record.md5) reply.set(http::field::etag, etag_of(*record.md5));
+  if (record.modified > 0) {
+    reply.set(http::field::last_modified, format_http_date(record.modified));
+  }
+}
+
+// Returns the reply the conditions ask for instead of the read's own (304 with the validators,
+// or 412), or nullopt to answer as usual.
+std::optional<Result<Reply>> answer_conditions(const Conditions& conditions,
+                                               const Record& record) {
+  if (conditions.empty()) return std::nullopt;
+  switch (evaluate(conditions, record, true)) {
+    case Verdict::proceed: return std::nullopt;
+    case Verdict::not_modified: {
+      Reply reply = empty_reply(http::status::not_modified);
+      set_validators(reply, record);
+      return Result<Reply>(std::move(reply));
+    }
+    case Verdict::precondition_failed: return Result<Reply>(Error::precondition_failed());
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-Result<Reply> handle_get(App& app, const std::string& key) {
+Result<Reply> handle_get(App& app, const std::string& key, const Conditions& conditions) {
   auto record = record_for_read(app, key);
   if (!record) return record.error();
+  if (auto answered = answer_conditions(conditions, *record)) return std::move(*answered);
   // While every volume is up (the common case) this costs one atomic load.
   const std::size_t chosen =
       app.volumes.all_up() ? 0 : pick_readable(app.volumes.states(record->volumes));
   Reply reply = empty_reply(http::status::found);
   reply.set(http::field::location, volume_location(record->volumes[chosen], key));
+  set_validators(reply, *record);
   return reply;
 }
 
-Result<Reply> handle_head(App& app, const std::string& key) {
+Result<Reply> handle_head(App& app, const std::string& key, const Conditions& conditions) {
   auto record = record_for_read(app, key);
   if (!record) return record.error();
+  if (auto answered = answer_conditions(conditions, *record)) return std::move(*answered);
   Reply reply = empty_reply(http::status::ok);
   reply.content_length(record->size);
+  set_validators(reply, *record);
   return reply;
 }
 

@@ -1,4 +1,5 @@
-// The body of the request being handled, read from the client connection in pieces.
+// The request being handled: its header, and its body read from the client connection in
+// pieces.
 #pragma once
 
 #include "asio.h"
@@ -14,15 +15,25 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 
 namespace mkv {
 
-// The body of the request being handled, read from the client connection in pieces.
+// The request being handled: its header, and its body read from the client connection in
+// pieces.
 class RequestBody {
  public:
   RequestBody(beast::tcp_stream& stream, beast::flat_buffer& buffer,
               http::request_parser<http::buffer_body>& parser, std::chrono::seconds timeout)
       : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout) {}
+
+  // Returns the value of a header field, or nullopt when the request has none.
+  std::optional<std::string_view> field(http::field name) const {
+    const auto& header = parser_.get();
+    const auto it = header.find(name);
+    if (it == header.end()) return std::nullopt;
+    return std::string_view(it->value());
+  }
 
   // Returns the declared Content-Length, or nullopt for a chunked body.
   std::optional<std::uint64_t> length() const {
