@@ -10,6 +10,7 @@
 // here in case a volume server does list it.
 #pragma once
 
+#include "mkv/conditions.h"
 #include "mkv/error.h"
 #include "mkv/key.h"
 #include "mkv/volume.h"
@@ -32,11 +33,13 @@ enum class ListingKind {
   other,      // anything else (a socket, a device, a type this code does not know)
 };
 
-// One entry of a directory listing. size is the file's length in bytes, 0 for non-files.
+// One entry of a directory listing. size is the file's length in bytes and mtime its last
+// change (seconds since the epoch), both 0 for non-files.
 struct ListingEntry {
   std::string name;
   ListingKind kind = ListingKind::other;
   std::uint64_t size = 0;
+  std::int64_t mtime = 0;
 
   friend bool operator==(const ListingEntry&, const ListingEntry&) = default;
 };
@@ -46,7 +49,7 @@ struct ListingEntry {
 // "name" that is a single path segment (not empty, ".", ".." and without '/'), a string
 // "type", and, for type "file", a non-negative integer "size". Names are the bytes nginx read
 // from disk after JSON unescaping and need not be valid UTF-8; an unknown type reads as other;
-// "mtime" and any other member are ignored.
+// a file's "mtime" is read when it is an HTTP date (0 otherwise); any other member is ignored.
 [[nodiscard]] inline Result<std::vector<ListingEntry>> parse_autoindex(std::string_view text) {
   boost::json::parse_options options;
   options.allow_invalid_utf8 = true;  // nginx lists file names as raw bytes
@@ -93,6 +96,10 @@ struct ListingEntry {
         entry.size = static_cast<std::uint64_t>(size->get_int64());
       } else {
         return fail("\"size\" is not a non-negative integer");
+      }
+      const auto* mtime = object.if_contains("mtime");
+      if (mtime != nullptr && mtime->is_string()) {
+        entry.mtime = parse_http_date(mtime->get_string()).value_or(0);
       }
     }
     entries.push_back(std::move(entry));

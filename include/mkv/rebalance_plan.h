@@ -64,8 +64,8 @@ inline bool contains(std::span<const std::string> list, std::string_view item) {
   if (before.volumes.empty() || placed == 0) return std::nullopt;
 
   const auto order = rank_volumes(entry.key, volumes);
-  Record after;
-  after.size = before.size;
+  Record after = before;  // the same blob: size, checksum and write time go along
+  after.volumes.clear();
   for (std::size_t i = 0; i < placed; ++i) after.volumes.push_back(volumes[order[i]]);
   if (after.volumes == before.volumes) return std::nullopt;
 

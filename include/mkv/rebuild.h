@@ -31,10 +31,11 @@
 
 namespace mkv {
 
-// One copy of a key found on a volume: the volume's URL and the file's size.
+// One copy of a key found on a volume: the volume's URL, the file's size and its time.
 struct Sighting {
   std::string volume;
   std::uint64_t size = 0;
+  std::int64_t mtime = 0;  // the file's last change, seconds since the epoch (0: unknown)
 
   friend bool operator==(const Sighting&, const Sighting&) = default;
 };
@@ -66,9 +67,10 @@ inline std::size_t ranking_position(std::span<const std::size_t> order,
 // Returns so_far with the sighting s of key added: a copy of the record's size joins the record
 // in ranking order among volumes; a copy of another size is discarded, unless it ranks above
 // every recorded copy: then it decides the size, and the record becomes the copies of its size
-// (the others are discarded). A second sighting on a volume already seen is ignored. The outcome
-// does not depend on the order of sightings on configured volumes; between unconfigured ones
-// the earlier sighting wins.
+// (the others are discarded). A second sighting on a volume already seen is ignored. The
+// record's write time is the latest time of its copies. The outcome does not depend on the
+// order of sightings on configured volumes; between unconfigured ones the earlier sighting
+// wins. Rebuilt records have no checksum: nginx does not list one.
 [[nodiscard]] inline KeyCopies merge_sighting(KeyCopies so_far, std::string_view key,
                                               Sighting s, std::span<const std::string> volumes) {
   auto& recorded = so_far.record.volumes;
@@ -81,9 +83,11 @@ inline std::size_t ranking_position(std::span<const std::size_t> order,
   if (recorded.empty()) {
     recorded.push_back(std::move(s.volume));
     so_far.record.size = s.size;
+    so_far.record.modified = s.mtime;
     return so_far;
   }
   if (s.size == so_far.record.size) {
+    so_far.record.modified = std::max(so_far.record.modified, s.mtime);
     recorded.push_back(std::move(s.volume));
     recorded = order_by_ranking(key, volumes, std::move(recorded));
     return so_far;
@@ -98,14 +102,18 @@ inline std::size_t ranking_position(std::span<const std::size_t> order,
   // The new top copy decides the size: copies of that size discarded earlier come back.
   std::vector<Sighting> discarded;
   Record record{{std::move(s.volume)}, s.size};
+  record.modified = s.mtime;
   for (auto& d : so_far.discarded) {
     if (d.size == record.size) {
+      record.modified = std::max(record.modified, d.mtime);
       record.volumes.push_back(std::move(d.volume));
     } else {
       discarded.push_back(std::move(d));
     }
   }
-  for (auto& v : recorded) discarded.push_back({std::move(v), so_far.record.size});
+  for (auto& v : recorded) {
+    discarded.push_back({std::move(v), so_far.record.size, so_far.record.modified});
+  }
   record.volumes = order_by_ranking(key, volumes, std::move(record.volumes));
   return KeyCopies{std::move(record), std::move(discarded)};
 }
@@ -172,6 +180,7 @@ struct RebuildSummary {
   std::uint64_t misplaced = 0;         // keys with a copy outside their placement
   std::uint64_t size_conflicts = 0;    // keys whose copies disagreed on size
   std::uint64_t skipped = 0;           // listed entries that are not keys (the walk adds these)
+  std::uint64_t checksums_kept = 0;    // keys whose checksum the old index gave (same size)
 
   friend bool operator==(const RebuildSummary&, const RebuildSummary&) = default;
 };

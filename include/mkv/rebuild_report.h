@@ -5,6 +5,7 @@
 #include "mkv/format.h"
 #include "mkv/rebuild.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -66,7 +67,8 @@ struct UnreadableVolume {
 }
 
 // Returns the multi-line report printed when a rebuild ends (each line ends in '\n'); it
-// suggests a rebalance when keys are under-replicated or misplaced.
+// suggests a rebalance when keys are under-replicated or misplaced, and a verify when
+// checksums are unknown.
 [[nodiscard]] inline std::string format_rebuild_summary(const RebuildSummary& s,
                                                         std::size_t replicas) {
   std::string out = "rebuild: indexed " + std::to_string(s.keys) + " keys, " +
@@ -77,9 +79,13 @@ struct UnreadableVolume {
   out += "  size conflicts (copies of different sizes): " + std::to_string(s.size_conflicts) +
          '\n';
   out += "  skipped entries (not keys): " + std::to_string(s.skipped) + '\n';
+  const std::uint64_t unknown = s.keys - std::min(s.keys, s.checksums_kept);
+  out += "  checksums unknown: " + std::to_string(unknown) + " (kept from the old index: " +
+         std::to_string(s.checksums_kept) + ")\n";
   if (s.under_replicated > 0 || s.misplaced > 0) {
     out += "run `rebalance` to bring every key onto its placement\n";
   }
+  if (unknown > 0) out += "run `verify` to compute the checksums that are unknown\n";
   return out;
 }
 

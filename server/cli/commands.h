@@ -19,5 +19,6 @@ int run(int argc, char** argv);
 int serve_command(const Invocation& invocation, const std::vector<std::string>& args);
 int rebuild_command(const Invocation& invocation, const std::vector<std::string>& args);
 int rebalance_command(const Invocation& invocation, const std::vector<std::string>& args);
+int verify_command(const Invocation& invocation, const std::vector<std::string>& args);
 
 }  // namespace mkv::cli

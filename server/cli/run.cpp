@@ -16,6 +16,7 @@ int run_command(const std::string& command, const Invocation& invocation,
                 const std::vector<std::string>& args) {
   if (command == "rebuild") return rebuild_command(invocation, args);
   if (command == "rebalance") return rebalance_command(invocation, args);
+  if (command == "verify") return verify_command(invocation, args);
   return serve_command(invocation, args);
 }
 
@@ -54,7 +55,8 @@ int run(int argc, char** argv) {
     args.erase(args.begin());  // the command itself
     const auto command = vars["command"].as<std::string>();
     if (vars.count("help")) args.push_back("--help");
-    if (command != "serve" && command != "rebuild" && command != "rebalance") {
+    if (command != "serve" && command != "rebuild" && command != "rebalance" &&
+        command != "verify") {
       std::cerr << "mkv: unknown command " << command << "\n" << usage_text;
       return 2;
     }

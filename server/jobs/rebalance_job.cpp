@@ -2,10 +2,10 @@
 // are mkv/rebalance_plan.h and mkv/rebalance_journal.h).
 #include "rebalance_job.h"
 
+#include "jobs/blob_copy.h"
 #include "run_all.h"
-#include "volume/download.h"
-#include "volume/upload.h"
 
+#include "mkv/checksum.h"
 #include "mkv/rebalance_journal.h"
 #include "mkv/volume.h"
 #include "mkv/volume_answer.h"
@@ -17,47 +17,8 @@ namespace mkv {
 
 namespace {
 
-// Index entries planned, journalled and executed together.
-constexpr std::size_t page_size = 1000;
-// How much of a blob is held in memory at once while it is copied.
-constexpr std::size_t piece_size = 256 * 1024;
 // Moves the dry run lists one by one.
 constexpr std::size_t dry_run_moves_shown = 10;
-
-// Streams key from source to target without holding more than one piece in memory. Fails
-// unless source answers 200 with exactly size bytes and target stores them.
-net::awaitable<Result<void>> copy_from(VolumePool& source, VolumePool& target, std::string key,
-                                       std::uint64_t size) {
-  const std::string from = volume_target(source.volume(), key);
-  Download download(source, from);
-  auto status = co_await download.start();
-  if (!status) co_return status.error();
-  if (classify_answer(VolumeVerb::get, *status) != Answer::done) {
-    co_return Error::volume_request_failed(source.volume().url + " answered " +
-                                           std::to_string(*status) + " to GET " + from);
-  }
-  if (download.length() != size) {
-    co_return Error::volume_request_failed(
-        source.volume().url + from + " holds " +
-        (download.length() ? std::to_string(*download.length()) : std::string("unknown")) +
-        " bytes, the index says " + std::to_string(size));
-  }
-  Upload upload(target, volume_target(target.volume(), key), size);
-  std::vector<char> piece(std::min<std::uint64_t>(piece_size, std::max<std::uint64_t>(size, 1)));
-  for (;;) {
-    auto n = co_await download.read(piece);
-    if (!n) co_return n.error();  // the unfinished upload is dropped with its connection
-    const bool last = download.done();
-    co_await upload.send(net::buffer(piece.data(), *n), last);
-    if (last || upload.reply()) break;
-  }
-  if (upload.stored()) co_return Result<void>{};
-  const auto& reply = upload.reply();
-  if (reply && !reply->has_value()) co_return reply->error();
-  co_return Error::volume_request_failed(
-      target.volume().url + " answered " + (reply ? std::to_string(reply->value()) : "nothing") +
-      " to PUT " + upload.target());
-}
 
 // Returns the index's current records of the journalled keys (keys no longer indexed left out).
 Result<std::vector<Entry>> current_records(IndexBackend& index,
@@ -79,7 +40,7 @@ struct ScannedPage {
   bool last = false;
 };
 Result<ScannedPage> scan_page(IndexBackend& index, const std::optional<std::string>& after) {
-  const std::size_t want = after ? page_size + 1 : page_size;
+  const std::size_t want = after ? job_page_size + 1 : job_page_size;
   auto entries = index.scan(after ? *after : std::string(), want);
   if (!entries) return entries.error();
   ScannedPage page{std::move(*entries), false};
@@ -137,7 +98,7 @@ net::awaitable<Result<bool>> RebalanceJob::step() {
 }
 
 // Copies m's blob to the volume at target_url from the first of its sources that works.
-net::awaitable<Result<void>> RebalanceJob::copy_blob(const Move& m, const std::string& target_url) {
+net::awaitable<Result<void>> RebalanceJob::copy_move(const Move& m, const std::string& target_url) {
   auto target = volumes_.pool(target_url);
   if (!target) co_return target.error();
   std::string why = "no volume to copy from";
@@ -147,7 +108,9 @@ net::awaitable<Result<void>> RebalanceJob::copy_blob(const Move& m, const std::s
       why = source.error().detail;
       continue;
     }
-    auto copied = co_await copy_from(**source, **target, m.key, m.before.size);
+    auto copied = co_await copy_blob(**source, volume_target((*source)->volume(), m.key),
+                                     **target, volume_target((*target)->volume(), m.key),
+                                     m.before.size, m.before.md5);
     if (copied) co_return copied;
     why = copied.error().detail;
   }
@@ -157,7 +120,7 @@ net::awaitable<Result<void>> RebalanceJob::copy_blob(const Move& m, const std::s
 // Makes every copy m needs; sets copied when all of them are made.
 net::awaitable<void> RebalanceJob::make_copies(const Move& m, char& copied) {
   for (const auto& target : m.copy_to) {
-    auto made = co_await copy_blob(m, target);
+    auto made = co_await copy_move(m, target);
     if (!made) {
       notes_.push_back("rebalance: cannot copy " + m.key + " to " + target + ": " +
                        made.error().detail);

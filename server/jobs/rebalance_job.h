@@ -51,7 +51,7 @@ class RebalanceJob {
   Result<Page> next_page();
   net::awaitable<Result<void>> execute_page(std::vector<Move> moves);
   net::awaitable<Result<void>> finish_journal(std::vector<JournalEntry> journal);
-  net::awaitable<Result<void>> copy_blob(const Move& m, const std::string& target_url);
+  net::awaitable<Result<void>> copy_move(const Move& m, const std::string& target_url);
   net::awaitable<void> make_copies(const Move& m, char& copied);
   net::awaitable<void> delete_copy(std::string key, std::string url, char& deleted);
 

@@ -51,7 +51,7 @@ void visit(Walk& walk, const Topology& topology, const Directory& dir, const Lis
     case Visit::record: {
       auto [it, inserted] = walk.keys.try_emplace(std::move(d.path));
       it->second = merge_sighting(std::move(it->second), it->first,
-                                  Sighting{volume.url, entry.size}, topology.urls);
+                                  Sighting{volume.url, entry.size, entry.mtime}, topology.urls);
       walk.counts.files += 1;
       walk.counts.bytes += entry.size;
       return;
@@ -181,6 +181,11 @@ net::awaitable<Result<bool>> RebuildJob::walk_some() {
     co_return Error::volume_request_failed(std::to_string(unreadable_report_.size()) +
                                            " of the volumes could not be read");
   }
+  // The old index, while it can still be read, knows the checksums nginx cannot list.
+  if (IndexBackend::exists(location_)) {
+    auto old = IndexBackend::open(location_);
+    if (old) old_.emplace(std::move(*old));
+  }
   auto replacement = IndexBackend::open_replacement(location_);
   if (!replacement) co_return replacement.error();
   replacement_.emplace(std::move(*replacement));
@@ -201,12 +206,21 @@ Result<bool> RebuildJob::write_some() {
     k.discarded = std::move(node.mapped().discarded);
     k.health = assess_record(k.key, k.record, topology_.urls, topology_.replicas);
     summary_ = tally(summary_, k);
+    if (old_) {
+      auto before = old_->get(k.key);
+      if (before && *before && (*before)->size == k.record.size && (*before)->md5) {
+        k.record.md5 = (*before)->md5;
+        k.record.modified = (*before)->modified;
+        summary_.checksums_kept += 1;
+      }
+    }
     batch.push_back({std::move(k.key), std::move(k.record)});
   }
   if (!batch.empty()) {
     if (auto applied = replacement_->apply(batch); !applied) return applied.error();
   }
   if (!walk_.keys.empty()) return true;
+  old_.reset();  // closed before the replacement takes its place
   auto replaced = IndexBackend::replace(location_, std::move(*replacement_));
   replacement_.reset();
   if (!replaced) return replaced.error();

@@ -1,6 +1,7 @@
 // A rebuild as a steppable job: walks every volume's JSON autoindex, gathers every key found
-// (mkv/rebuild.h decides each record), writes a new index beside the old one, and puts it in
-// place in one step. It holds no terminal output: whoever drives it reads its counts and
+// (mkv/rebuild.h decides each record), writes a new index beside the old one (keeping the
+// checksum the old one knows of every key whose size is unchanged), and puts it in place in one
+// step. It holds no terminal output: whoever drives it reads its counts and
 // shows them as it likes.
 #pragma once
 
@@ -86,6 +87,7 @@ class RebuildJob {
   Walk walk_;
   std::vector<UnreadableVolume> unreadable_report_;
   std::optional<IndexBackend> replacement_;
+  std::optional<IndexBackend> old_;  // the index being replaced, for its checksums
   std::uint64_t keys_total_ = 0;
   RebuildSummary summary_;
 };

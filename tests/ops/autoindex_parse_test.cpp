@@ -21,7 +21,7 @@ TEST_CASE("parse_autoindex reads a listing as nginx writes it") {
   REQUIRE(entries.has_value());
   REQUIRE(entries->size() == 3);
   CHECK((*entries)[0] == ListingEntry{"photos", ListingKind::directory, 0});
-  CHECK((*entries)[1] == ListingEntry{"notes.txt", ListingKind::file, 12});
+  CHECK((*entries)[1] == ListingEntry{"notes.txt", ListingKind::file, 12, 1735725600});
   CHECK((*entries)[2] == ListingEntry{"fifo", ListingKind::other, 0});
 }
 

@@ -57,8 +57,14 @@ TEST_CASE("format_rebuild_summary reports every count and suggests a rebalance w
         "  misplaced (a copy outside the placement): 0\n"
         "  size conflicts (copies of different sizes): 0\n"
         "  skipped entries (not keys): 4\n"
-        "run `rebalance` to bring every key onto its placement\n");
+        "  checksums unknown: 10 (kept from the old index: 0)\n"
+        "run `rebalance` to bring every key onto its placement\n"
+        "run `verify` to compute the checksums that are unknown\n");
 
   s.under_replicated = 0;
   CHECK(mkv::format_rebuild_summary(s, 2).find("rebalance") == std::string::npos);
+  s.checksums_kept = 10;
+  CHECK(mkv::format_rebuild_summary(s, 2).find("verify") == std::string::npos);
+  CHECK(mkv::format_rebuild_summary(s, 2).find("checksums unknown: 0 (kept from the old index: 10)") !=
+        std::string::npos);
 }

@@ -1,0 +1,197 @@
+// A verify as a steppable job (see verify_job.h).
+#include "verify_job.h"
+
+#include "jobs/blob_copy.h"
+#include "run_all.h"
+#include "volume/download.h"
+
+#include "mkv/volume.h"
+#include "mkv/volume_answer.h"
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+namespace mkv {
+
+namespace {
+
+// Returns a fresh name for a repair's staging file: 128 random bits in hex.
+std::string repair_token() {
+  std::random_device random;
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string token;
+  for (int i = 0; i < 4; ++i) {
+    const auto word = random();
+    for (int shift = 0; shift < 32; shift += 4) token.push_back(digits[(word >> shift) & 0xF]);
+  }
+  return token;
+}
+
+}  // namespace
+
+VerifyJob::VerifyJob(IndexBackend& index, VolumeClient& volumes, VerifySettings settings)
+    : index_(index),
+      volumes_(volumes),
+      settings_(std::move(settings)),
+      throttle_(settings_.rate) {
+  settings_.concurrency = std::max<std::size_t>(settings_.concurrency, 1);
+}
+
+std::vector<std::string> VerifyJob::take_notes() { return std::exchange(notes_, {}); }
+
+// Reads the copy of entry's key on the volume at url through MD5.
+net::awaitable<CopyCheck> VerifyJob::check_copy(const Entry& entry, std::string url) {
+  CopyCheck check{url, CopyState::unreadable, std::nullopt};
+  CopyRead read;
+  auto volume = volumes_.pool(url);
+  if (!volume) co_return check;
+  Download download(**volume, volume_target((*volume)->volume(), entry.key));
+  auto status = co_await download.start();
+  if (!status) co_return check;
+  read.status = *status;
+  if (*status == 200) {
+    read.length = download.length();
+    if (read.length == entry.record.size) {
+      std::vector<char> piece(job_piece_size);
+      Md5Stream hash;
+      for (;;) {
+        auto n = co_await download.read(piece);
+        if (!n) break;
+        hash.update(std::span<const char>(piece.data(), *n));
+        summary_.bytes += *n;
+        co_await throttle_.take(*n);
+        if (download.done()) {
+          read.md5 = hash.finish();
+          break;
+        }
+      }
+    }
+  }
+  check.state = classify_copy(read, entry.record);
+  if (check.state == CopyState::good) check.md5 = read.md5;
+  co_return check;
+}
+
+// Checks the copy of entry's key on the volume at url into out.
+net::awaitable<void> VerifyJob::check_copy_into(const Entry& entry, std::string url,
+                                                CopyCheck& out) {
+  out = co_await check_copy(entry, std::move(url));
+}
+
+// Streams the good copy on source into a staging file on target, checking its MD5 before the
+// last piece goes out (a mismatch cuts the upload off, and the volume discards it), then moves
+// the staging file onto the key. Returns whether the copy is in place.
+net::awaitable<bool> VerifyJob::repair_copy(const Entry& entry, const std::string& source,
+                                            const std::string& target) {
+  auto from = volumes_.pool(source);
+  auto to = volumes_.pool(target);
+  if (!from || !to || !entry.record.md5) co_return false;
+  const std::string staged = staging_target((*to)->volume(), "repair-" + repair_token());
+  auto copied = co_await copy_blob(**from, volume_target((*from)->volume(), entry.key), **to,
+                                   staged, entry.record.size, entry.record.md5, &throttle_);
+  const bool staged_whole = copied.has_value();
+  if (!staged_whole) {
+    (void)co_await volume_delete(**to, staged);
+    co_return false;
+  }
+  auto moved = co_await volume_move(**to, staged, volume_target((*to)->volume(), entry.key));
+  if (!moved || classify_answer(VolumeVerb::move, *moved) != Answer::done) {
+    (void)co_await volume_delete(**to, staged);
+    co_return false;
+  }
+  co_return true;
+}
+
+// Checks every copy of entry's key, notes what is wrong, repairs when asked; sets learned to the
+// record with its newly known checksum when it had none and its copies agree.
+net::awaitable<void> VerifyJob::check_key(const Entry& entry, std::optional<Record>& learned) {
+  std::vector<CopyCheck> copies(entry.record.volumes.size());
+  co_await run_all(copies.size(), [&](std::size_t i) {
+    return check_copy_into(entry, entry.record.volumes[i], copies[i]);
+  });
+  summary_.keys += 1;
+  for (const auto& c : copies) {
+    summary_ = tally_copy(summary_, c.state);
+    if (c.state != CopyState::good) {
+      notes_.push_back("verify: " + entry.key + " on " + c.volume + ": " +
+                       std::string(copy_state_name(c.state)));
+    }
+  }
+  const KeyVerdict verdict = judge_key(entry.record, copies);
+  switch (verdict.outcome) {
+    case KeyVerdict::Outcome::conflict:
+      summary_.conflicts += 1;
+      notes_.push_back("verify: " + entry.key +
+                       ": its copies disagree and its checksum is unknown; not repaired");
+      co_return;
+    case KeyVerdict::Outcome::lost:
+      summary_.lost += 1;
+      notes_.push_back("verify: " + entry.key + ": no good copy left");
+      co_return;
+    case KeyVerdict::Outcome::good:
+    case KeyVerdict::Outcome::damaged:
+    case KeyVerdict::Outcome::unreadable: break;
+  }
+  Record record = entry.record;
+  if (verdict.learned) {
+    record.md5 = verdict.learned;
+    learned = record;
+  }
+  if (!settings_.repair || !verdict.source || verdict.bad.empty() || !record.md5) co_return;
+  const Entry repaired{entry.key, record};
+  for (const auto& target : verdict.bad) {
+    if (co_await repair_copy(repaired, *verdict.source, target)) {
+      summary_.repaired += 1;
+      notes_.push_back("verify: " + entry.key + " on " + target + ": repaired from " +
+                       *verdict.source);
+    } else {
+      summary_.repair_failed += 1;
+      notes_.push_back("verify: " + entry.key + " on " + target + ": repair failed");
+    }
+  }
+}
+
+net::awaitable<Result<bool>> VerifyJob::step() {
+  if (done_) co_return false;
+  const std::string start = after_ ? *after_ : settings_.prefix;
+  const std::size_t want = after_ ? job_page_size + 1 : job_page_size;
+  auto page = index_.scan(start, want);
+  if (!page) co_return page.error();
+  std::vector<Entry> entries;
+  for (auto& e : *page) {
+    if (after_ && e.key == *after_) continue;
+    if (!e.key.starts_with(settings_.prefix)) {
+      done_ = true;
+      break;
+    }
+    entries.push_back(std::move(e));
+  }
+  if (page->size() < want) done_ = true;
+  if (entries.empty()) {
+    done_ = true;
+    co_return false;
+  }
+  after_ = entries.back().key;
+  std::vector<std::optional<Record>> learned(entries.size());
+  co_await for_each_bounded(entries.size(), settings_.concurrency, [&](std::size_t i) {
+    return check_key(entries[i], learned[i]);
+  });
+  // The checksums learned go into the index, each only if the record is still the one read.
+  std::vector<Write> writes;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (learned[i]) {
+      writes.push_back({entries[i].key, *learned[i], Expected::record(entries[i].record)});
+    }
+  }
+  if (!writes.empty()) {
+    auto applied = index_.apply(writes);
+    if (!applied) co_return applied.error();
+    for (const auto a : *applied) {
+      if (a == Applied::written) summary_.learned += 1;
+    }
+  }
+  co_return !done_;
+}
+
+}  // namespace mkv
