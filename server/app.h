@@ -33,7 +33,9 @@ struct ServerSettings {
   VolumeOptions volume_options;
 };
 
-// The shared parts of a server, owned by run_server() and outliving every connection.
+// The shared parts of a server, owned by run_server() and outliving every connection. hashers
+// computes the MD5 of large PUT bodies beside the IO threads, so the hashing of a piece
+// overlaps its relay instead of adding to it.
 struct App {
   const ServerSettings& settings;
   CurrentTopology& topology;
@@ -43,6 +45,7 @@ struct App {
   VolumeClient& volumes;
   RequestGate& gate;
   std::atomic<std::size_t>& connections;
+  net::thread_pool& hashers;
 };
 
 }  // namespace mkv

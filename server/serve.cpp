@@ -94,7 +94,8 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
   const std::size_t volume_count = topology.volumes.size();
   const std::size_t replicas = topology.replicas;
   CurrentTopology current(std::move(topology));
-  App app{settings, current, *index, writer, locks, volumes, gate, connections};
+  net::thread_pool hashers(threads);
+  App app{settings, current, *index, writer, locks, volumes, gate, connections, hashers};
 
   tcp::acceptor acceptor(io);
   try {
@@ -124,6 +125,7 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ios, i] { ios[i]->run(); });
   io.run();
   for (auto& t : pool) t.join();
+  hashers.join();
   log_line("stopped");
   return 0;
 }

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "overwrite.h"
 #include "run_all.h"
+#include "volume/token.h"
 #include "volume/upload.h"
 
 #include "mkv/checksum.h"
@@ -20,25 +21,12 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 namespace mkv {
 
 namespace {
-
-// Returns a fresh name for a staging file: 128 random bits in hex.
-std::string staging_token() {
-  std::random_device random;
-  std::string token;
-  static constexpr char digits[] = "0123456789abcdef";
-  for (int i = 0; i < 8; ++i) {
-    const auto word = random();
-    for (int shift = 0; shift < 32; shift += 4) token.push_back(digits[(word >> shift) & 0xF]);
-  }
-  return token;
-}
 
 // Returns the destinations of a PUT on the placement volumes.
 Result<std::vector<Destination>> destinations(App& app, std::string_view key,
@@ -89,11 +77,25 @@ net::awaitable<void> read_piece(RequestBody& body, std::span<char> out, Result<s
   got = co_await body.read(out);
 }
 
-// Adds a piece of the body to its MD5 (a coroutine so that it runs while the piece's sends are
-// in the kernel's hands).
-net::awaitable<void> hash_piece(Md5Stream& md5, std::span<const char> piece) {
-  md5.update(piece);
-  co_return;
+// Pieces at least this big are hashed on the hashers' pool, beside the relay; smaller ones on
+// the IO thread, where the hashing costs less than handing it over.
+constexpr std::size_t hash_elsewhere_from = 64 * 1024;
+
+// Adds a piece of the body to its MD5: on a hashers' thread for a large piece (so it runs while
+// the piece goes to the volumes and the next one is read), inline for a small one.
+net::awaitable<void> hash_piece(net::thread_pool& hashers, Md5Stream& md5,
+                                std::span<const char> piece) {
+  if (piece.size() < hash_elsewhere_from) {
+    md5.update(piece);
+    co_return;
+  }
+  co_await net::co_spawn(
+      hashers,
+      [&md5, piece]() -> net::awaitable<void> {
+        md5.update(piece);
+        co_return;
+      },
+      net::use_awaitable);
 }
 
 // Streams the request body to every upload as it arrives, starting with the first piece
@@ -105,7 +107,7 @@ net::awaitable<void> hash_piece(Md5Stream& md5, std::span<const char> piece) {
 net::awaitable<Result<std::uint64_t>> relay_body(RequestBody& body,
                                                  std::vector<std::unique_ptr<Upload>>& uploads,
                                                  std::vector<char>& current, std::size_t n,
-                                                 Md5Stream& md5) {
+                                                 net::thread_pool& hashers, Md5Stream& md5) {
   std::vector<char> next(body.done() ? 0 : current.size());
   Result<std::size_t> got = n;
   std::uint64_t total = 0;
@@ -116,14 +118,14 @@ net::awaitable<Result<std::uint64_t>> relay_body(RequestBody& body,
     const std::span<const char> bytes(current.data(), *got);
     if (body.done()) {
       co_await run_all(2, [&](std::size_t i) {
-        return i == 0 ? send_piece(uploads, piece, true) : hash_piece(md5, bytes);
+        return i == 0 ? send_piece(uploads, piece, true) : hash_piece(hashers, md5, bytes);
       });
       co_return total;
     }
     Result<std::size_t> following = std::size_t{0};
     co_await run_all(3, [&](std::size_t i) {
       if (i == 0) return send_piece(uploads, piece, false);
-      return i == 1 ? read_piece(body, next, following) : hash_piece(md5, bytes);
+      return i == 1 ? read_piece(body, next, following) : hash_piece(hashers, md5, bytes);
     });
     const bool failed = std::any_of(uploads.begin(), uploads.end(),
                                     [](const auto& u) { return u->reply().has_value(); });
@@ -191,7 +193,7 @@ net::awaitable<Result<FanOut>> fan_out(App& app, RequestBody& body, std::string 
     uploads.push_back(std::make_unique<Upload>(*d.volume, d.target, body.length()));
   }
   Md5Stream md5;
-  auto size = co_await relay_body(body, uploads, first, *n, md5);
+  auto size = co_await relay_body(body, uploads, first, *n, app.hashers, md5);
   if (!size) co_return size.error();
   FanOut out;
   out.size = *size;
@@ -257,7 +259,7 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions c
   }
 
   const PutMode mode = put_mode(*existing);
-  const std::string token = mode == PutMode::staged ? staging_token() : std::string();
+  const std::string token = mode == PutMode::staged ? random_token(8) : std::string();
   auto targets = destinations(app, key, *placement, token);
   if (!targets) co_return targets.error();
   if (auto r = co_await body.continue_if_expected(); !r) co_return r.error();

@@ -4,31 +4,15 @@
 #include "jobs/blob_copy.h"
 #include "run_all.h"
 #include "volume/download.h"
+#include "volume/token.h"
 
 #include "mkv/volume.h"
 #include "mkv/volume_answer.h"
 
 #include <algorithm>
-#include <random>
 #include <utility>
 
 namespace mkv {
-
-namespace {
-
-// Returns a fresh name for a repair's staging file: 128 random bits in hex.
-std::string repair_token() {
-  std::random_device random;
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string token;
-  for (int i = 0; i < 4; ++i) {
-    const auto word = random();
-    for (int shift = 0; shift < 32; shift += 4) token.push_back(digits[(word >> shift) & 0xF]);
-  }
-  return token;
-}
-
-}  // namespace
 
 VerifyJob::VerifyJob(IndexBackend& index, VolumeClient& volumes, VerifySettings settings)
     : index_(index),
@@ -87,7 +71,7 @@ net::awaitable<bool> VerifyJob::repair_copy(const Entry& entry, const std::strin
   auto from = volumes_.pool(source);
   auto to = volumes_.pool(target);
   if (!from || !to || !entry.record.md5) co_return false;
-  const std::string staged = staging_target((*to)->volume(), "repair-" + repair_token());
+  const std::string staged = staging_target((*to)->volume(), "repair-" + random_token(4));
   auto copied = co_await copy_blob(**from, volume_target((*from)->volume(), entry.key), **to,
                                    staged, entry.record.size, entry.record.md5, &throttle_);
   const bool staged_whole = copied.has_value();

@@ -2,31 +2,19 @@
 #include "health_check.h"
 
 #include "client.h"
+#include "token.h"
 #include "upload.h"
 
 #include "mkv/autoindex.h"
 #include "mkv/capability.h"
 
 #include <algorithm>
-#include <random>
 #include <string>
 #include <tuple>
 
 namespace mkv {
 
 namespace {
-
-// Returns 64 random bits in hex: the name of one check's file.
-std::string check_token() {
-  std::random_device random;
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string token;
-  for (int i = 0; i < 2; ++i) {
-    const auto word = random();
-    for (int shift = 0; shift < 32; shift += 4) token.push_back(digits[(word >> shift) & 0xF]);
-  }
-  return token;
-}
 
 // Returns whether a listing names the file called name.
 bool lists(const std::string& body, const std::string& name) {
@@ -80,7 +68,7 @@ namespace {
 
 // Runs the capability check's steps (see check_capabilities).
 net::awaitable<void> run_check(VolumePool& volume) {
-  const std::string token = check_token();
+  const std::string token = random_token(2);
   const std::string& prefix = volume.volume().path;
   // What a check that was cut short left (the volume died mid-check) goes first.
   (void)co_await volume_delete(volume, capability_directory(prefix));
