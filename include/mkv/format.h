@@ -36,6 +36,15 @@ namespace mkv {
   return static_cast<std::uint64_t>(static_cast<double>(count) / seconds);
 }
 
+// Returns count per second as text: one decimal below 10 ("0.9", "2.7"), whole above ("5611").
+[[nodiscard]] inline std::string format_rate(std::uint64_t count, double seconds) {
+  if (!(seconds > 0)) return "0";
+  const double rate = static_cast<double>(count) / seconds;
+  if (rate >= 10) return std::to_string(static_cast<std::uint64_t>(rate));
+  const auto tenths = static_cast<std::uint64_t>(rate * 10);
+  return std::to_string(tenths / 10) + '.' + std::to_string(tenths % 10);
+}
+
 // Returns a duration for people: "0.2 s" and "59.9 s" (one decimal, rounded down) below a
 // minute, "4 min 5 s" below an hour, "2 h 3 min" beyond.
 [[nodiscard]] inline std::string format_duration(double seconds) {

@@ -170,7 +170,7 @@ struct VerifySummary {
   return "verify: " + std::to_string(s.keys) + " keys, " + std::to_string(s.copies) +
          " copies, " + format_bytes(s.bytes) + " read (" +
          format_bytes(per_second(s.bytes, s.seconds)) + "/s, " +
-         std::to_string(per_second(s.keys, s.seconds)) + " keys/s), " +
+         format_rate(s.keys, s.seconds) + " keys/s), " +
          std::to_string(s.missing + s.wrong_size + s.corrupt) + " bad, " +
          std::to_string(s.repaired) + " repaired";
 }
@@ -181,7 +181,7 @@ struct VerifySummary {
                     std::to_string(s.copies) + " copies, " + format_bytes(s.bytes) + " in " +
                     format_duration(s.seconds) + " (" +
                     format_bytes(per_second(s.bytes, s.seconds)) + "/s, " +
-                    std::to_string(per_second(s.keys, s.seconds)) + " keys/s)\n";
+                    format_rate(s.keys, s.seconds) + " keys/s)\n";
   out += "  good copies: " + std::to_string(s.good) + '\n';
   out += "  missing: " + std::to_string(s.missing) + '\n';
   out += "  wrong size: " + std::to_string(s.wrong_size) + '\n';

@@ -6,6 +6,7 @@
 #include "copies.h"
 #include "log.h"
 #include "overwrite.h"
+#include "hashing.h"
 #include "run_all.h"
 #include "volume/token.h"
 #include "volume/upload.h"
@@ -75,27 +76,6 @@ net::awaitable<void> send_piece(std::vector<std::unique_ptr<Upload>>& uploads,
 // Reads the next piece of the body into out, storing the outcome in got.
 net::awaitable<void> read_piece(RequestBody& body, std::span<char> out, Result<std::size_t>& got) {
   got = co_await body.read(out);
-}
-
-// Pieces at least this big are hashed on the hashers' pool, beside the relay; smaller ones on
-// the IO thread, where the hashing costs less than handing it over.
-constexpr std::size_t hash_elsewhere_from = 64 * 1024;
-
-// Adds a piece of the body to its MD5: on a hashers' thread for a large piece (so it runs while
-// the piece goes to the volumes and the next one is read), inline for a small one.
-net::awaitable<void> hash_piece(net::thread_pool& hashers, Md5Stream& md5,
-                                std::span<const char> piece) {
-  if (piece.size() < hash_elsewhere_from) {
-    md5.update(piece);
-    co_return;
-  }
-  co_await net::co_spawn(
-      hashers,
-      [&md5, piece]() -> net::awaitable<void> {
-        md5.update(piece);
-        co_return;
-      },
-      net::use_awaitable);
 }
 
 // Streams the request body to every upload as it arrives, starting with the first piece

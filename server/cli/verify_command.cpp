@@ -10,7 +10,9 @@
 
 #include "mkv/verify.h"
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 namespace mkv::cli {
 
@@ -78,7 +80,8 @@ int verify_command(const Invocation& invocation, const std::vector<std::string>&
   }
   net::io_context io;
   VolumeClient volumes(job_settings.volume);
-  VerifyJob job(*index, volumes, settings);
+  net::thread_pool hashers(std::max(1u, std::thread::hardware_concurrency()));
+  VerifyJob job(*index, volumes, hashers, settings);
   const auto outcome = drive(io, job, [&] { report(progress, job); });
   for (const auto& note : job.take_notes()) progress.print(note + '\n');
   VerifySummary summary = job.summary();

@@ -1,6 +1,7 @@
 // A verify as a steppable job (see verify_job.h).
 #include "verify_job.h"
 
+#include "hashing.h"
 #include "jobs/blob_copy.h"
 #include "run_all.h"
 #include "volume/download.h"
@@ -14,9 +15,11 @@
 
 namespace mkv {
 
-VerifyJob::VerifyJob(IndexBackend& index, VolumeClient& volumes, VerifySettings settings)
+VerifyJob::VerifyJob(IndexBackend& index, VolumeClient& volumes, net::thread_pool& hashers,
+                     VerifySettings settings)
     : index_(index),
       volumes_(volumes),
+      hashers_(hashers),
       settings_(std::move(settings)),
       throttle_(settings_.rate) {
   settings_.concurrency = std::max<std::size_t>(settings_.concurrency, 1);
@@ -37,12 +40,14 @@ net::awaitable<CopyCheck> VerifyJob::check_copy(const Entry& entry, std::string 
   if (*status == 200) {
     read.length = download.length();
     if (read.length == entry.record.size) {
-      std::vector<char> piece(job_piece_size);
+      // As big as the blob, up to a piece: a small blob's check must not zero 256 KiB.
+      std::vector<char> piece(
+          std::min<std::uint64_t>(job_piece_size, std::max<std::uint64_t>(entry.record.size, 1)));
       Md5Stream hash;
       for (;;) {
         auto n = co_await download.read(piece);
         if (!n) break;
-        hash.update(std::span<const char>(piece.data(), *n));
+        co_await hash_piece(hashers_, hash, std::span<const char>(piece.data(), *n));
         summary_.bytes += *n;
         co_await throttle_.take(*n);
         if (download.done()) {

@@ -27,8 +27,10 @@ struct VerifySettings {
 
 class VerifyJob {
  public:
-  // Verifies the keys of index; index and volumes must outlive the job.
-  VerifyJob(IndexBackend& index, VolumeClient& volumes, VerifySettings settings);
+  // Verifies the keys of index, hashing large pieces on hashers; index, volumes and hashers
+  // must outlive the job.
+  VerifyJob(IndexBackend& index, VolumeClient& volumes, net::thread_pool& hashers,
+            VerifySettings settings);
 
   // Checks the next page of keys (and repairs, and records learned checksums). Returns whether
   // keys are left.
@@ -50,6 +52,7 @@ class VerifyJob {
 
   IndexBackend& index_;
   VolumeClient& volumes_;
+  net::thread_pool& hashers_;
   VerifySettings settings_;
   Throttle throttle_;
   VerifySummary summary_;

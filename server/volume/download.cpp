@@ -3,10 +3,19 @@
 
 #include "mkv/volume_answer.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <tuple>
 #include <utility>
 
 namespace mkv {
+
+namespace {
+
+// How much of a blob one read from the volume's socket may take.
+constexpr std::size_t body_read_size = 64 * 1024;
+
+}  // namespace
 
 Download::Download(VolumePool& volume, std::string target)
     : volume_(volume), target_(std::move(target)) {}
@@ -33,6 +42,11 @@ net::awaitable<VolumeReply> Download::start() {
     const auto ec = wec ? wec : rec;
     if (!ec) {
       volume_.observe_status(parser_->get().result_int(), "GET");
+      // Beast reads a body through buffer_, at most its free capacity at a time: left at what
+      // the header needed, a large blob would take one read per few hundred bytes.
+      const auto length = parser_->content_length();
+      buffer_.reserve(buffer_.size() + (length ? std::min<std::uint64_t>(*length, body_read_size)
+                                               : body_read_size));
       co_return parser_->get().result_int();
     }
     const bool reused = connection_->reused;

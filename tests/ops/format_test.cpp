@@ -46,6 +46,23 @@ TEST_CASE("per_second divides and rounds down, and is 0 before any time has pass
   }
 }
 
+TEST_CASE("format_rate: tenths below 10 a second, whole numbers above, 0 before any time") {
+  struct Case {
+    std::uint64_t count;
+    double seconds;
+    std::string_view text;
+  };
+  const Case cases[] = {
+      {0, 0.0, "0"},    {5, 0.0, "0"},    {0, 2.0, "0.0"},  {16, 16.7, "0.9"},
+      {2, 2.0, "1.0"},  {99, 10.0, "9.9"}, {10, 1.0, "10"},  {20000, 3.5, "5714"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.count);
+    CAPTURE(c.seconds);
+    CHECK(mkv::format_rate(c.count, c.seconds) == c.text);
+  }
+}
+
 TEST_CASE("format_duration: tenths below a minute, then minutes, then hours") {
   struct Case {
     double seconds;

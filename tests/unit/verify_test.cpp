@@ -102,5 +102,5 @@ TEST_CASE("the summary: counts, and whether everything is good") {
   s.lost = 1;
   CHECK_FALSE(mkv::verified(s));
   CHECK(mkv::format_verify_progress(s) ==
-        "verify: 2 keys, 4 copies, 2.0 KiB read (1.0 KiB/s, 1 keys/s), 2 bad, 2 repaired");
+        "verify: 2 keys, 4 copies, 2.0 KiB read (1.0 KiB/s, 1.0 keys/s), 2 bad, 2 repaired");
 }
