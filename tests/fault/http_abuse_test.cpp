@@ -274,7 +274,14 @@ TEST_CASE("the connection limit: connections over --max-connections are closed a
     held.push_back(std::make_unique<RawSocket>(c.port()));
     REQUIRE(held.back()->connected());
   }
-  std::this_thread::sleep_for(200ms);  // let the server accept them all
+  // Each held connection answered once: the server has accepted and counted all of them (a
+  // fixed wait was not always enough on a loaded machine).
+  for (auto& h : held) REQUIRE(h->send("GET /?limit=1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (auto& h : held) {
+    std::string reply;
+    for (int i = 0; i < 50 && reply.empty(); ++i) reply = h->receive(100ms);
+    REQUIRE(first_status(reply) == 200);
+  }
   {
     RawSocket over(c.port());
     (void)over.send("GET /?limit=1 HTTP/1.1\r\nHost: x\r\n\r\n");
