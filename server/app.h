@@ -1,8 +1,9 @@
 // What a running `mkv serve` shares between connections: the server's settings, the topology in
 // force, the index, the group-commit writer, the per-key write locks, the volume pools and the
-// gate that counts requests in progress.
+// gate that counts requests in progress, and the metrics.
 #pragma once
 
+#include "admin/metrics.h"
 #include "current_topology.h"
 #include "http/request_gate.h"
 #include "index/backend.h"
@@ -30,6 +31,8 @@ struct ServerSettings {
   std::size_t piece_size = 512 * 1024;          // how much of a PUT body is relayed at once
   std::chrono::milliseconds health_interval{1000};  // volume probes; 0: none
   bool write_fallback = false;  // a PUT whose placement has a volume down writes to the next up
+  std::string admin_bind = "127.0.0.1";  // the admin listener (metrics, online jobs)
+  std::uint16_t admin_port = 0;          // 0: an ephemeral port
   VolumeOptions volume_options;
 };
 
@@ -46,6 +49,7 @@ struct App {
   RequestGate& gate;
   std::atomic<std::size_t>& connections;
   net::thread_pool& hashers;
+  Metrics& metrics;
 };
 
 }  // namespace mkv

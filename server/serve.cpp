@@ -1,6 +1,7 @@
 // `mkv serve` (see serve.h).
 #include "serve.h"
 
+#include "admin/admin_listener.h"
 #include "api/overwrite.h"
 #include "health/watch.h"
 #include "http/listener.h"
@@ -11,6 +12,8 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,15 +29,17 @@ using namespace std::chrono_literals;
 
 // Waits for SIGINT or SIGTERM, stops accepting, lets the requests in progress finish (at
 // most 30 s), then stops the io_contexts.
-net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, IoContexts& ios) {
+net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, tcp::acceptor& admin,
+                                    IoContexts& ios) {
   net::signal_set signals(acceptor.get_executor(), SIGINT, SIGTERM);
   auto [ec, signal] = co_await signals.async_wait(as_values);
   if (ec) co_return;
   log_line("signal " + std::to_string(signal) + ": finishing " + std::to_string(app.gate.active()) +
-           " requests in progress");
+           " requests (and jobs) in progress");
   app.gate.close();
   boost::system::error_code ignored;
   acceptor.close(ignored);
+  admin.close(ignored);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   net::steady_timer tick(acceptor.get_executor());
   while (app.gate.active() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -50,14 +55,51 @@ net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, IoContext
 constexpr auto check_wait = 2s;
 
 // Finishes the overwrites a crash cut short, checks the volumes, starts probing them, then
-// accepts connections (the listening socket queues them meanwhile).
-net::awaitable<void> start_serving(App& app, tcp::acceptor& acceptor, IoContexts& ios) {
+// accepts connections and admin connections (the listening sockets queue them meanwhile).
+net::awaitable<void> start_serving(App& app, tcp::acceptor& acceptor, tcp::acceptor& admin,
+                                   IoContexts& ios) {
   co_await recover_overwrites(app);
   co_await check_volumes(app.volumes, app.topology, check_wait);
   net::co_spawn(acceptor.get_executor(),
                 probe_volumes(app.volumes, app.topology, app.settings.health_interval),
                 net::detached);
+  net::co_spawn(admin.get_executor(), accept_admin(app, admin), net::detached);
   co_await accept_connections(app, acceptor, ios);
+}
+
+// Opens a listening socket on bind:port; returns false after logging why it cannot.
+bool listen_on(tcp::acceptor& acceptor, const std::string& bind, std::uint16_t port,
+               std::string_view what) {
+  try {
+    const tcp::endpoint endpoint(net::ip::make_address(bind), port);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(net::socket_base::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(net::socket_base::max_listen_connections);
+    return true;
+  } catch (const std::exception& e) {
+    log_line("cannot listen " + std::string(what) + "on " + bind + ":" + std::to_string(port) +
+             ": " + e.what());
+    return false;
+  }
+}
+
+// Records the admin listener's address for the index at db (see admin_address_file), through a
+// temporary file renamed into place so a reader never sees half of it.
+void record_admin_address(const std::string& db, const tcp::endpoint& endpoint) {
+  const std::string path = admin_address_file(db);
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << endpoint.address().to_string() << ':' << endpoint.port() << '\n';
+    if (!out) {
+      log_line("warning: cannot write " + temporary + "; the CLI cannot find the admin listener");
+      return;
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    log_line("warning: cannot write " + path + "; the CLI cannot find the admin listener");
+  }
 }
 
 }  // namespace
@@ -95,20 +137,14 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
   const std::size_t replicas = topology.replicas;
   CurrentTopology current(std::move(topology));
   net::thread_pool hashers(threads);
-  App app{settings, current, *index, writer, locks, volumes, gate, connections, hashers};
+  Metrics metrics;
+  App app{settings, current, *index, writer, locks, volumes, gate, connections, hashers, metrics};
 
   tcp::acceptor acceptor(io);
-  try {
-    const tcp::endpoint endpoint(net::ip::make_address(settings.bind), settings.port);
-    acceptor.open(endpoint.protocol());
-    acceptor.set_option(net::socket_base::reuse_address(true));
-    acceptor.bind(endpoint);
-    acceptor.listen(net::socket_base::max_listen_connections);
-  } catch (const std::exception& e) {
-    log_line("cannot listen on " + settings.bind + ":" + std::to_string(settings.port) + ": " +
-             e.what());
-    return 1;
-  }
+  if (!listen_on(acceptor, settings.bind, settings.port, "")) return 1;
+  tcp::acceptor admin(io);
+  if (!listen_on(admin, settings.admin_bind, settings.admin_port, "(admin) ")) return 1;
+  record_admin_address(location, admin.local_endpoint());
   if (volume_count < replicas) {
     log_line("warning: " + message(Error::not_enough_volumes(replicas, volume_count)) +
              "; PUTs will fail until more volumes are configured");
@@ -116,16 +152,19 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
   log_line("serving " + location + " (" MKV_INDEX_NAME ") on " + settings.bind + ":" +
            std::to_string(settings.port) + " with " + std::to_string(volume_count) +
            " volumes, r=" + std::to_string(replicas) + ", " + std::to_string(threads) +
-           " threads");
+           " threads; admin (metrics, online jobs) on " +
+           admin.local_endpoint().address().to_string() + ":" +
+           std::to_string(admin.local_endpoint().port()));
 
-  net::co_spawn(io, start_serving(app, acceptor, ios), net::detached);
-  net::co_spawn(io, stop_on_signal(app, acceptor, ios), net::detached);
+  net::co_spawn(io, start_serving(app, acceptor, admin, ios), net::detached);
+  net::co_spawn(io, stop_on_signal(app, acceptor, admin, ios), net::detached);
 
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ios, i] { ios[i]->run(); });
   io.run();
   for (auto& t : pool) t.join();
   hashers.join();
+  std::remove(admin_address_file(location).c_str());
   log_line("stopped");
   return 0;
 }

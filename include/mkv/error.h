@@ -31,6 +31,7 @@ enum class errc {
   bad_digest,             // a PUT's body does not have the MD5 its Content-MD5 names
   invalid_condition,      // an If-Match or If-None-Match header is not an entity-tag list
   precondition_failed,    // a conditional request's condition does not hold
+  job_running,            // an online job was asked for while another one runs
 };
 
 // An error code plus the detail its message needs.
@@ -72,6 +73,7 @@ struct Error {
     return {errc::invalid_condition, std::move(detail)};
   }
   static Error precondition_failed() { return {errc::precondition_failed, {}}; }
+  static Error job_running(std::string job) { return {errc::job_running, std::move(job)}; }
 
   friend bool operator==(const Error&, const Error&) = default;
 };
@@ -100,6 +102,7 @@ using Result = boost::system::result<T, Error>;
     case errc::bad_digest: return 400;
     case errc::invalid_condition: return 400;
     case errc::precondition_failed: return 412;
+    case errc::job_running: return 409;
   }
   return 500;  // unreachable: every code is handled above
 }
@@ -128,6 +131,8 @@ using Result = boost::system::result<T, Error>;
     case errc::bad_digest: return "bad digest: " + e.detail;
     case errc::invalid_condition: return "invalid condition: " + e.detail;
     case errc::precondition_failed: return "precondition failed";
+    case errc::job_running:
+      return "busy: a " + e.detail + " job is running on this server; wait for it to end";
   }
   return "internal error";  // unreachable: every code is handled above
 }

@@ -139,6 +139,7 @@ struct VerifySummary {
   std::uint64_t learned = 0;         // keys whose unknown checksum was computed
   std::uint64_t conflicts = 0;       // keys whose copies disagree (checksum unknown)
   std::uint64_t lost = 0;            // keys with no good copy left
+  std::uint64_t changed = 0;         // keys rewritten or deleted while checked: not judged
   double seconds = 0;
 
   friend bool operator==(const VerifySummary&, const VerifySummary&) = default;
@@ -190,6 +191,10 @@ struct VerifySummary {
   out += "  checksums computed (were unknown): " + std::to_string(s.learned) + '\n';
   out += "  conflicts (copies disagree, checksum unknown): " + std::to_string(s.conflicts) + '\n';
   out += "  lost (no good copy left): " + std::to_string(s.lost) + '\n';
+  if (s.changed > 0) {
+    out += "  rewritten or deleted while checked (not judged): " + std::to_string(s.changed) +
+           '\n';
+  }
   if (repair) {
     out += "  repaired: " + std::to_string(s.repaired) + '\n';
     out += "  repairs failed: " + std::to_string(s.repair_failed) + '\n';

@@ -27,7 +27,12 @@ int serve_command(const Invocation& invocation, const std::vector<std::string>& 
        "volume probes, milliseconds apart (0: no probes)")
       ("write-fallback", po::bool_switch(&settings.write_fallback),
        "when a placement volume is down or unwritable, write to the next volumes that are up "
-       "instead of failing the PUT");
+       "instead of failing the PUT")
+      ("admin-bind", po::value<std::string>(&settings.admin_bind)->default_value("127.0.0.1"),
+       "address of the admin listener (GET /metrics; the online jobs the CLI hands over). "
+       "Unauthenticated: keep it on loopback or a private network")
+      ("admin-port", po::value<std::uint16_t>(&settings.admin_port)->default_value(0),
+       "port of the admin listener (0: any free port; the address is written to DB.admin)");
   po::variables_map vars;
   if (!parse_command(args, options, vars, "usage: mkv -d DB -v URLS -r N serve [options]\n")) {
     return 0;

@@ -3,12 +3,15 @@
 #include "commands.h"
 
 #include "drive.h"
+#include "online.h"
 #include "progress_line.h"
 
 #include "index/backend.h"
 #include "jobs/verify_job.h"
 
 #include "mkv/verify.h"
+
+#include <boost/url/url.hpp>
 
 #include <algorithm>
 #include <iostream>
@@ -27,8 +30,9 @@ constexpr const char* verify_text =
     "gets the MD5 of its copies when they all agree, and is reported as a conflict when they do\n"
     "not. --repair replaces every bad copy from a good one, through a staging file whose MD5 is\n"
     "checked before it is moved into place; a key with no good copy left is reported as lost.\n"
-    "--rate caps the bytes read per second so serving is not starved (0: no cap). Refuses\n"
-    "while `mkv serve` (or another command) owns DB.\n"
+    "--rate caps the bytes read per second so serving is not starved (0: no cap). While\n"
+    "`mkv serve` owns DB, the job runs inside that server (through its admin listener) while\n"
+    "it keeps serving, and its progress shows here; Ctrl-C stops it after the keys in hand.\n"
     "Exit status: 0 every copy good (or repaired), 1 otherwise, 2 bad command line.\n";
 
 // Prints the job's notes, and its progress line when due.
@@ -38,6 +42,16 @@ void report(ProgressLine& progress, VerifyJob& job) {
   VerifySummary s = job.summary();
   s.seconds = progress.seconds();
   progress.show(format_verify_progress(s));
+}
+
+// Returns the admin target that runs this verify inside a running server.
+std::string online_target(const VerifySettings& settings, double rate_mb) {
+  boost::urls::url target("/jobs/verify");
+  if (settings.repair) target.params().append({"repair", "1"});
+  if (!settings.prefix.empty()) target.params().append({"prefix", settings.prefix});
+  if (rate_mb > 0) target.params().append({"rate", std::to_string(rate_mb)});
+  target.params().append({"concurrency", std::to_string(settings.concurrency)});
+  return std::string(target.buffer());
 }
 
 }  // namespace
@@ -66,6 +80,7 @@ int verify_command(const Invocation& invocation, const std::vector<std::string>&
   const std::string& db = invocation.db;
   auto owner = IndexBackend::claim(db, "verify");
   if (!owner) {
+    if (auto code = run_online(db, "verify", online_target(settings, rate_mb))) return *code;
     progress.print("mkv verify: " + owner.error().detail + '\n');
     return 1;
   }
@@ -80,8 +95,10 @@ int verify_command(const Invocation& invocation, const std::vector<std::string>&
   }
   net::io_context io;
   VolumeClient volumes(job_settings.volume);
+  IndexWriter writer(*index);
+  KeyLocks locks;
   net::thread_pool hashers(std::max(1u, std::thread::hardware_concurrency()));
-  VerifyJob job(*index, volumes, hashers, settings);
+  VerifyJob job(*index, writer, locks, volumes, hashers, settings);
   const auto outcome = drive(io, job, [&] { report(progress, job); });
   for (const auto& note : job.take_notes()) progress.print(note + '\n');
   VerifySummary summary = job.summary();

@@ -83,6 +83,7 @@ net::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
       }
       co_return;
     }
+    const auto started = std::chrono::steady_clock::now();
     const auto& header = parser.get();
     const unsigned version = header.version();
     if (auto problem = framing_problem(header)) {
@@ -118,6 +119,10 @@ net::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
     const std::array<net::const_buffer, 2> wire{net::buffer(head_text), net::buffer(reply.body())};
     stream.expires_after(app.settings.client_timeout);
     auto [wec, written] = co_await net::async_write(stream, wire, as_values);
+    app.metrics.record(header.method_string(), reply.result_int(),
+                       std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - started),
+                       body.received());
     app.gate.leave();
     if (wec) co_return;
     // An idle connection keeps no large body buffer (shrinking keeps any pipelined bytes).

@@ -43,6 +43,7 @@ net::awaitable<Result<std::size_t>> RequestBody::read(std::span<char> out) {
       co_return Error::bad_request("request body: " + ec.message());
     }
   }
+  received_ += filled;
   co_return filled;
 }
 

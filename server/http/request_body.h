@@ -42,6 +42,8 @@ class RequestBody {
   }
   // Returns whether the whole body has been read.
   bool done() const { return parser_.is_done(); }
+  // Returns the body bytes read so far.
+  std::uint64_t received() const { return received_; }
 
   // Tells a client that sent "Expect: 100-continue" to go on sending the body.
   net::awaitable<Result<void>> continue_if_expected();
@@ -60,6 +62,7 @@ class RequestBody {
   http::request_parser<http::buffer_body>& parser_;
   std::chrono::seconds timeout_;
   bool continued_ = false;
+  std::uint64_t received_ = 0;
 };
 
 }  // namespace mkv

@@ -15,9 +15,11 @@
 
 namespace mkv {
 
-VerifyJob::VerifyJob(IndexBackend& index, VolumeClient& volumes, net::thread_pool& hashers,
-                     VerifySettings settings)
+VerifyJob::VerifyJob(IndexBackend& index, IndexWriter& writer, KeyLocks& locks,
+                     VolumeClient& volumes, net::thread_pool& hashers, VerifySettings settings)
     : index_(index),
+      writer_(writer),
+      locks_(locks),
       volumes_(volumes),
       hashers_(hashers),
       settings_(std::move(settings)),
@@ -92,13 +94,41 @@ net::awaitable<bool> VerifyJob::repair_copy(const Entry& entry, const std::strin
   co_return true;
 }
 
-// Checks every copy of entry's key, notes what is wrong, repairs when asked; sets learned to the
-// record with its newly known checksum when it had none and its copies agree.
+// Checks every copy of entry's key; when one reads bad, takes the key's lock and, if the record
+// is still the one read, reads the bad copies again there and judges and repairs under the lock
+// (a write of the key that raced the first reading cannot be taken for damage). Sets learned to
+// the record with its newly known checksum when it had none and its copies agree.
 net::awaitable<void> VerifyJob::check_key(const Entry& entry, std::optional<Record>& learned) {
+  if (stopping_) co_return;
   std::vector<CopyCheck> copies(entry.record.volumes.size());
   co_await run_all(copies.size(), [&](std::size_t i) {
     return check_copy_into(entry, entry.record.volumes[i], copies[i]);
   });
+  const bool all_good = std::all_of(copies.begin(), copies.end(), [](const CopyCheck& c) {
+    return c.state == CopyState::good;
+  });
+  if (all_good) {
+    co_await judge_and_repair(entry, std::move(copies), learned);
+    co_return;
+  }
+  KeyGuard guard = co_await locks_.acquire(entry.key);
+  auto current = index_.get(entry.key);
+  if (!current || !*current || **current != entry.record) {
+    summary_.keys += 1;
+    summary_.changed += 1;
+    notes_.push_back("verify: " + entry.key + ": rewritten or deleted while checked; skipped");
+    co_return;
+  }
+  for (auto& c : copies) {
+    if (c.state != CopyState::good) c = co_await check_copy(entry, c.volume);
+  }
+  co_await judge_and_repair(entry, std::move(copies), learned);
+}
+
+// Counts and notes the copies of entry's key as checked, judges the key, and repairs its bad
+// copies when asked (the caller holds the key's lock when a copy is bad).
+net::awaitable<void> VerifyJob::judge_and_repair(const Entry& entry, std::vector<CopyCheck> copies,
+                                                 std::optional<Record>& learned) {
   summary_.keys += 1;
   for (const auto& c : copies) {
     summary_ = tally_copy(summary_, c.state);
@@ -141,8 +171,21 @@ net::awaitable<void> VerifyJob::check_key(const Entry& entry, std::optional<Reco
   }
 }
 
+// Writes the checksum learned for entry's key, only if the key still holds the record read.
+net::awaitable<void> VerifyJob::learn(const Entry& entry, const std::optional<Record>& learned) {
+  if (!learned) co_return;
+  const Write write{entry.key, *learned, Expected::record(entry.record)};
+  auto applied = co_await writer_.apply(write);
+  if (!applied) {
+    notes_.push_back("verify: " + entry.key + ": cannot record its checksum: " +
+                     message(applied.error()));
+  } else if (*applied == Applied::written) {
+    summary_.learned += 1;
+  }
+}
+
 net::awaitable<Result<bool>> VerifyJob::step() {
-  if (done_) co_return false;
+  if (done_ || stopping_) co_return false;
   const std::string start = after_ ? *after_ : settings_.prefix;
   const std::size_t want = after_ ? job_page_size + 1 : job_page_size;
   auto page = index_.scan(start, want);
@@ -167,19 +210,9 @@ net::awaitable<Result<bool>> VerifyJob::step() {
     return check_key(entries[i], learned[i]);
   });
   // The checksums learned go into the index, each only if the record is still the one read.
-  std::vector<Write> writes;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (learned[i]) {
-      writes.push_back({entries[i].key, *learned[i], Expected::record(entries[i].record)});
-    }
-  }
-  if (!writes.empty()) {
-    auto applied = index_.apply(writes);
-    if (!applied) co_return applied.error();
-    for (const auto a : *applied) {
-      if (a == Applied::written) summary_.learned += 1;
-    }
-  }
+  co_await for_each_bounded(entries.size(), settings_.concurrency,
+                            [&](std::size_t i) { return learn(entries[i], learned[i]); });
+  if (stopping_) done_ = true;
   co_return !done_;
 }
 

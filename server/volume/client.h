@@ -41,6 +41,14 @@ class VolumeClient {
 
   const VolumeOptions& options() const { return options_; }
 
+  // Calls visit(url, pool) for every pool made so far, in URL order (under a shared lock:
+  // visit must not make pools).
+  template <class Visit>
+  void each_pool(Visit visit) {
+    std::shared_lock lock(mutex_);
+    for (const auto& [url, pool] : pools_) visit(std::string_view(url), *pool);
+  }
+
  private:
   VolumeOptions options_;
   std::atomic<std::size_t> unhealthy_{0};  // pools whose volume is not up

@@ -96,6 +96,8 @@ net::awaitable<VolumeReply> VolumePool::pipelined(WholeRequest& request) {
 
 HealthStep VolumePool::observe(Seen seen, std::string_view error) {
   HealthStep step;
+  if (seen == Seen::answered) answered_.fetch_add(1, std::memory_order_relaxed);
+  if (seen == Seen::failed) failed_.fetch_add(1, std::memory_order_relaxed);
   // The request path's case, without a lock: an answer from a volume that is up and has no
   // failure run changes nothing.
   if (seen == Seen::answered && clean_.load(std::memory_order_relaxed)) return step;
@@ -126,6 +128,7 @@ void VolumePool::observe_status(unsigned status, std::string_view what) {
   if (status < 500) {
     observe(Seen::answered);
   } else if (status == 507) {
+    failed_.fetch_add(1, std::memory_order_relaxed);
     observe(Seen::incapable, std::string(what) + " answered 507 (no space left)");
   } else {
     observe(Seen::failed, std::string(what) + " answered " + std::to_string(status));

@@ -85,6 +85,10 @@ class VolumePool {
   void end_check();
   // Returns the volume's line of the health report.
   VolumeReport report() const;
+  // Returns how many requests (probes included) the volume answered below 500, and how many
+  // failed (no answer, or 5xx), so far.
+  std::uint64_t answered() const { return answered_.load(std::memory_order_relaxed); }
+  std::uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
 
  private:
   struct Idle {
@@ -102,6 +106,8 @@ class VolumePool {
   std::vector<std::pair<const net::execution_context*, std::unique_ptr<Pipeline>>> pipelines_;
 
   std::atomic<std::size_t>* unhealthy_;
+  std::atomic<std::uint64_t> answered_{0};
+  std::atomic<std::uint64_t> failed_{0};
   std::atomic<VolumeState> state_{VolumeState::up};
   // Up with no failure run: an answer changes nothing, so observe() returns at once.
   std::atomic<bool> clean_{true};

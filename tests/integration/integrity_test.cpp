@@ -299,11 +299,13 @@ TEST_CASE("verify finds exactly the damaged copies; --repair restores the origin
   CHECK(contains(lost.err, "verify: v/5: no good copy left"));
   CHECK(contains(lost.err, "lost (no good copy left): 1\n"));
 
-  // A serve owns the index: verify refuses.
+  // A serve owns the index: verify runs inside it (tests/integration/online_test.cpp), and
+  // finds the same.
   c.server->start();
-  const auto refused = run(args({"verify"}));
-  CHECK(refused.exit_code == 1);
-  CHECK(contains(refused.err, "in use by another mkv process"));
+  const auto online = run(args({"verify"}));
+  CHECK(online.exit_code == 1);
+  CHECK(contains(online.err, "running the job inside it"));
+  CHECK(contains(online.err, "lost (no good copy left): 1\n"));
 }
 
 TEST_CASE("verify computes unknown checksums after a rebuild, and reports copies that disagree") {

@@ -87,7 +87,7 @@ class InProcessServer {
         writer_(index_),
         volumes_(settings_.volume_options),
         app_{settings_, topology_, index_, writer_, locks_, volumes_, gate_, connections_,
-             hashers_},
+             hashers_, metrics_},
         acceptor_(ios_.front()->get_executor()) {
     const net::ip::tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), 0);
     acceptor_.open(endpoint.protocol());
@@ -131,6 +131,7 @@ class InProcessServer {
   RequestGate gate_;
   std::atomic<std::size_t> connections_{0};
   net::thread_pool hashers_{1};
+  Metrics metrics_;
   App app_;
   net::ip::tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;

@@ -30,6 +30,8 @@ TEST_CASE("every error has the spec's message and status") {
       {mkv::Error::invalid_volume_url("volume ftp://v: only http:// volumes are supported"), 500,
        "invalid volume URL: volume ftp://v: only http:// volumes are supported"},
       {mkv::Error::shutting_down(), 503, "server is shutting down"},
+      {mkv::Error::job_running("verify"), 409,
+       "busy: a verify job is running on this server; wait for it to end"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.message);

@@ -1,0 +1,134 @@
+// The admin listener of `mkv serve` (see admin_listener.h).
+#include "admin_listener.h"
+
+#include "admin/job_stream.h"
+#include "http/reply.h"
+#include "jobs/verify_job.h"
+#include "log.h"
+
+#include "mkv/admin_request.h"
+#include "mkv/verify.h"
+
+#include <exception>
+#include <string>
+#include <string_view>
+
+namespace mkv {
+
+namespace {
+
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+// How verify reports online: as the offline command does (cli/verify_command.cpp).
+struct VerifyReport {
+  static constexpr std::string_view name = "verify";
+  bool repair = false;
+
+  std::string progress(const VerifyJob& job, double seconds) const {
+    VerifySummary s = job.summary();
+    s.seconds = seconds;
+    return format_verify_progress(s);
+  }
+  std::string summary(const VerifyJob& job, double seconds) const {
+    VerifySummary s = job.summary();
+    s.seconds = seconds;
+    return format_verify_summary(s, repair);
+  }
+  bool succeeded(const VerifyJob& job) const { return verified(job.summary()); }
+  void gauge(const VerifyJob& job, JobGauges& g) const {
+    const VerifySummary& s = job.summary();
+    g.keys = s.keys;
+    g.bytes = s.bytes;
+    g.fixed = s.repaired;
+    g.failures = s.missing + s.wrong_size + s.corrupt + s.unreadable + s.lost + s.conflicts -
+                 std::min(s.repaired, s.missing + s.wrong_size + s.corrupt);
+  }
+};
+
+// Returns the name of the online job running now, if one is.
+std::optional<std::string_view> running_job(App& app) {
+  for (const auto name : {"verify", "rebalance", "gc"}) {
+    if (app.metrics.job(name).running) return name;
+  }
+  return std::nullopt;
+}
+
+// Writes a whole reply and closes the connection.
+net::awaitable<void> answer(beast::tcp_stream& stream, Reply reply) {
+  frame(reply, false, 11, false);
+  stream.expires_after(10s);
+  co_await http::async_write(stream, reply, as_values);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+// Serves one admin request (the connection is closed after it).
+net::awaitable<void> serve_admin(App& app, beast::tcp_stream stream) {
+  beast::flat_buffer buffer;
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(16 * 1024);
+  parser.body_limit(16 * 1024);
+  stream.expires_after(30s);
+  auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_values);
+  if (ec) co_return;
+  const auto& request = parser.get();
+  auto asked = parse_admin_request(request.method_string(), request.target());
+  if (!asked) {
+    co_await answer(stream, error_reply(asked.error()));
+    co_return;
+  }
+  if (asked->what == AdminRequest::What::metrics) {
+    Reply reply{http::status::ok, 11};
+    reply.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    reply.body() = app.metrics.render(app.volumes, *app.topology.load());
+    co_await answer(stream, std::move(reply));
+    co_return;
+  }
+  if (auto busy = running_job(app)) {
+    co_await answer(stream, error_reply(Error::job_running(std::string(*busy))));
+    co_return;
+  }
+  if (!app.gate.enter()) {
+    co_await answer(stream, error_reply(Error::shutting_down()));
+    co_return;
+  }
+  if (asked->what == AdminRequest::What::verify) {
+    const VerifyRequest& v = asked->verify;
+    VerifySettings settings{v.repair, v.prefix, v.rate_mb * 1e6, v.concurrency};
+    log_line(std::string("admin: verify") + (v.repair ? " --repair" : "") +
+             (v.prefix.empty() ? "" : " --prefix " + v.prefix) + " started");
+    VerifyJob job(app.index, app.writer, app.locks, app.volumes, app.hashers, settings);
+    co_await stream_job(app, stream, job, VerifyReport{v.repair});
+    log_line("admin: verify ended: " + format_verify_progress(job.summary()));
+  } else {
+    co_await answer(stream, error_reply(Error::not_found()));
+  }
+  app.gate.leave();
+}
+
+}  // namespace
+
+net::awaitable<void> accept_admin(App& app, tcp::acceptor& acceptor) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(as_values);
+    if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      log_line("admin accept: " + ec.message());
+      net::steady_timer pause(acceptor.get_executor(), 100ms);
+      co_await pause.async_wait(as_values);
+      continue;
+    }
+    net::co_spawn(acceptor.get_executor(), serve_admin(app, beast::tcp_stream(std::move(socket))),
+                  [](std::exception_ptr failure) {
+                    if (!failure) return;
+                    try {
+                      std::rethrow_exception(failure);
+                    } catch (const std::exception& e) {
+                      log_line(std::string("admin connection failed: ") + e.what());
+                    }
+                  });
+  }
+}
+
+}  // namespace mkv

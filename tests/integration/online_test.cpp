@@ -1,0 +1,276 @@
+// Operations while serving, on real nginx volumes: the admin listener and its /metrics (parsed
+// line by line), and `mkv verify --repair` handed to the running serve while clients keep
+// writing, reading (redirects followed) and deleting, every answer checked; Ctrl-C on the CLI
+// stopping the job at a safe point; a second job refused while one runs.
+#include "cluster.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace mkv::test;
+
+namespace {
+
+// A value of size bytes that differs per seed.
+std::string value_of(std::size_t size, unsigned seed) {
+  std::string value(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) value[i] = static_cast<char>('a' + (i * 7 + seed) % 26);
+  return value;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::vector<std::string> mkv_args(const Cluster& c, std::vector<std::string> command) {
+  std::vector<std::string> args = {"-d", c.db().string(), "-v", join_urls(c.urls()), "-r", "2"};
+  args.insert(args.end(), command.begin(), command.end());
+  return args;
+}
+
+// Returns the admin port the running server recorded next to its index.
+std::uint16_t admin_port(const Cluster& c) {
+  std::ifstream in(c.db().string() + ".admin");
+  std::string line;
+  REQUIRE(std::getline(in, line));
+  REQUIRE(line.rfind("127.0.0.1:", 0) == 0);
+  return static_cast<std::uint16_t>(std::stoul(line.substr(line.find(':') + 1)));
+}
+
+// Parses a Prometheus text exposition into "name{labels}" -> value, checking every line's form.
+std::map<std::string, double> parse_metrics(const std::string& text) {
+  static const std::regex sample(R"(([a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})?) (\S+))");
+  static const std::regex comment(R"(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+)");
+  std::map<std::string, double> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = text.find('\n', at);
+    REQUIRE(end != std::string::npos);  // every line ends with a newline
+    const std::string line = text.substr(at, end - at);
+    at = end + 1;
+    std::smatch m;
+    if (line.starts_with("#")) {
+      CHECK_MESSAGE(std::regex_match(line, comment), line);
+      continue;
+    }
+    REQUIRE_MESSAGE(std::regex_match(line, m, sample), line);
+    out[m[1].str()] = std::stod(m[3].str());
+  }
+  return out;
+}
+
+// Clients writing, reading (following the redirect) and deleting their own keys until stop,
+// counting every answer that is not the one expected.
+struct Load {
+  std::atomic<bool> stop{false};
+  std::atomic<unsigned> operations{0};
+  std::atomic<unsigned> failures{0};
+  std::vector<std::string> problems;  // the first few, for the test's output
+  std::mutex mutex;
+  std::vector<std::thread> clients;
+
+  Load(Cluster& c, unsigned count) {
+    for (unsigned t = 0; t < count; ++t) {
+      clients.emplace_back([this, &c, t] {
+        for (unsigned i = 0; !stop; ++i) {
+          const std::string key = "/load/" + std::to_string(t) + "/" + std::to_string(i % 7);
+          const std::string value = value_of(2000 + i % 5000, i);
+          check(c.put(key, value).status == 201, "PUT " + key);
+          const auto redirect = c.get(key);
+          check(redirect.status == 302, "GET " + key);
+          if (redirect.status == 302) {
+            const auto blob = request_url(redirect.header("location"));
+            check(blob.status == 200 && blob.body == value, "GET (followed) " + key);
+          }
+          if (i % 3 == 0) check(c.del(key).status == 204, "DELETE " + key);
+          operations += 1;
+        }
+      });
+    }
+  }
+  ~Load() { finish(); }
+
+  void check(bool ok, const std::string& what) {
+    if (ok) return;
+    failures += 1;
+    std::lock_guard lock(mutex);
+    if (problems.size() < 5) problems.push_back(what);
+  }
+
+  void finish() {
+    stop = true;
+    for (auto& t : clients) {
+      if (t.joinable()) t.join();
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the admin listener answers /metrics in the Prometheus text format") {
+  Cluster c;
+  const unsigned puts = 12;
+  std::uint64_t bytes = 0;
+  for (unsigned i = 0; i < puts; ++i) {
+    const std::string value = value_of(1000 + i, i);
+    bytes += value.size();
+    REQUIRE(c.put("/m/" + std::to_string(i), value).status == 201);
+  }
+  for (unsigned i = 0; i < 5; ++i) CHECK(c.get("/m/" + std::to_string(i)).status == 302);
+  CHECK(c.get("/absent").status == 404);
+  CHECK(c.del("/m/0").status == 204);
+
+  const std::uint16_t admin = admin_port(c);
+  const auto answer = request(admin, "GET", "/metrics");
+  REQUIRE(answer.status == 200);
+  CHECK(contains(answer.header("content-type"), "text/plain; version=0.0.4"));
+  const auto m = parse_metrics(answer.body);
+  CHECK(m.at(R"(mkv_requests_total{method="PUT",status="201"})") == puts);
+  CHECK(m.at(R"(mkv_requests_total{method="GET",status="302"})") == 5);
+  CHECK(m.at(R"(mkv_requests_total{method="GET",status="404"})") == 1);
+  CHECK(m.at(R"(mkv_requests_total{method="DELETE",status="204"})") == 1);
+  CHECK(m.at(R"(mkv_request_duration_seconds_count{method="PUT"})") == puts);
+  CHECK(m.at(R"(mkv_request_duration_seconds_bucket{method="PUT",le="+Inf"})") == puts);
+  CHECK(m.at(R"(mkv_request_duration_seconds_sum{method="PUT"})") > 0);
+  CHECK(m.at("mkv_received_bytes_total") == static_cast<double>(bytes));
+  for (const auto& url : c.urls()) {
+    CHECK(m.at(R"(mkv_volume_up{volume=")" + url + R"(",state="up"})") == 1);
+    CHECK(m.at(R"(mkv_volume_up{volume=")" + url + R"(",state="down"})") == 0);
+    CHECK(m.at(R"(mkv_volume_requests_total{volume=")" + url + R"(",outcome="answered"})") > 0);
+  }
+  CHECK(m.at(R"(mkv_volumes_configured{what="volumes"})") == 3);
+  CHECK(m.at(R"(mkv_volumes_configured{what="replicas"})") == 2);
+  CHECK(m.at(R"(mkv_job_running{job="verify"})") == 0);
+
+  // A volume stopped shows as down once the probes notice.
+  c.volumes[2]->stop();
+  const std::string down = R"(mkv_volume_up{volume=")" + c.volumes[2]->url() +
+                           R"(",state="down"})";
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  double state = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    state = parse_metrics(request(admin, "GET", "/metrics").body).at(down);
+    if (state == 1) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(state == 1);
+
+  // What the admin listener refuses; and the public port never starts a job.
+  CHECK(request(admin, "POST", "/metrics").status == 405);
+  CHECK(request(admin, "GET", "/jobs/verify").status == 405);
+  CHECK(request(admin, "POST", "/jobs/rebuild").status == 404);
+  const auto bad = request(admin, "POST", "/jobs/verify?concurrency=0");
+  CHECK(bad.status == 400);
+  CHECK(contains(bad.body, "concurrency must be a whole number"));
+  CHECK(c.get("/metrics").status == 404);
+  CHECK(request(c.port(), "POST", "/jobs/verify").status == 405);
+}
+
+TEST_CASE("verify --repair runs inside the serve while clients keep working") {
+  Cluster c;
+  std::map<std::string, std::string> values;
+  for (unsigned i = 0; i < 60; ++i) {
+    const std::string key = "v/" + std::to_string(i);
+    values[key] = value_of(3000 + i * 611, i);
+    REQUIRE(c.put("/" + key, values[key]).status == 201);
+  }
+  // One copy corrupted (same size), one deleted.
+  const auto second_holder = [&](const std::string& key) {
+    const auto holders = c.holders(key);
+    REQUIRE(holders.size() == 2);
+    return c.volumes[holders[1]].get();
+  };
+  Volume* flipped = second_holder("v/7");
+  std::string bytes = flipped->read("v/7");
+  bytes[bytes.size() / 3] ^= 0x20;
+  flipped->write("v/7", bytes);
+  Volume* emptied = second_holder("v/41");
+  std::filesystem::remove(emptied->data_dir() / "v/41");
+
+  Load load(c, 3);
+  std::this_thread::sleep_for(300ms);
+  const auto found = run(mkv_args(c, {"verify"}));
+  INFO(found.err);
+  CHECK(found.exit_code == 1);
+  CHECK(contains(found.err, "running the job inside it"));
+  CHECK(contains(found.err, "verify: v/7 on " + flipped->url() + ": corrupt"));
+  CHECK(contains(found.err, "verify: v/41 on " + emptied->url() + ": missing"));
+  CHECK(flipped->read("v/7") == bytes);  // without --repair nothing changes
+
+  const auto repaired = run(mkv_args(c, {"verify", "--repair", "--prefix", "v/"}));
+  INFO(repaired.err);
+  CHECK(repaired.exit_code == 0);
+  CHECK(contains(repaired.err, "checked 60 keys, 120 copies"));
+  CHECK(contains(repaired.err, "repaired: 2\n"));
+  CHECK(contains(repaired.err, "every copy is good again"));
+  CHECK(flipped->read("v/7") == values["v/7"]);
+  CHECK(emptied->read("v/41") == values["v/41"]);
+
+  // The whole store, load keys included (rewritten while checked at most, never damaged).
+  const auto all = run(mkv_args(c, {"verify"}));
+  INFO(all.err);
+  CHECK(all.exit_code == 0);
+  load.finish();
+  const std::string first_problem = load.problems.empty() ? "none" : load.problems.front();
+  INFO(first_problem);
+  CHECK(load.failures == 0);
+  CHECK(load.operations > 10);
+  for (const auto& [key, value] : values) CHECK(c.fetch("/" + key) == value);
+
+  const auto m = parse_metrics(request(admin_port(c), "GET", "/metrics").body);
+  CHECK(m.at(R"(mkv_job_runs_total{job="verify"})") == 3);
+  CHECK(m.at(R"(mkv_job_running{job="verify"})") == 0);
+
+  // A serve killed with -9 leaves its admin address behind: the next verify runs offline.
+  c.server->kill9();
+  const auto offline = run(mkv_args(c, {"verify"}));
+  INFO(offline.err);
+  CHECK_FALSE(contains(offline.err, "running the job inside it"));
+  CHECK(offline.exit_code == 0);
+}
+
+TEST_CASE("Ctrl-C stops an online verify at a safe point; a second job is refused meanwhile") {
+  Cluster c;
+  for (unsigned i = 0; i < 30; ++i) {
+    REQUIRE(c.put("/slow/" + std::to_string(i), value_of(100'000, i)).status == 201);
+  }
+  const std::uint16_t admin = admin_port(c);
+  // 0.1 MB/s, one key at a time: a key's two copies take about 2 s, the whole job a minute.
+  // (--foreground: the signal goes to mkv alone, once, as a terminal sends it.)
+  std::vector<std::string> command = {"--foreground", "--preserve-status", "-s", "INT", "2",
+                                      mkv_binary()};
+  for (auto& a : mkv_args(c, {"verify", "--rate", "0.1", "--concurrency", "1"})) {
+    command.push_back(a);
+  }
+  RunResult stopped;
+  const auto started = std::chrono::steady_clock::now();
+  std::thread cli([&] { stopped = run_program("/usr/bin/timeout", command, 60s); });
+  std::this_thread::sleep_for(1s);
+  const auto busy = request(admin, "POST", "/jobs/verify");
+  CHECK(busy.status == 409);
+  CHECK(contains(busy.body, "busy: a verify job is running on this server"));
+  const auto m = parse_metrics(request(admin, "GET", "/metrics").body);
+  CHECK(m.at(R"(mkv_job_running{job="verify"})") == 1);
+  cli.join();
+  const auto took = std::chrono::steady_clock::now() - started;
+  INFO(stopped.err);
+  CHECK(stopped.exit_code == 1);
+  CHECK(contains(stopped.err, "asking the server to stop the job at a safe point"));
+  CHECK(contains(stopped.err, "verify: stopped before the end"));
+  CHECK(contains(stopped.err, "verify: checked "));
+  CHECK(took < 20s);
+  // The server goes on serving, and takes the next job.
+  CHECK(c.get("/slow/1").status == 302);
+  const auto again = run(mkv_args(c, {"verify", "--prefix", "slow/2"}));
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(contains(again.err, "checked 11 keys"));
+}

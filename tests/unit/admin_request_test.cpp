@@ -1,0 +1,111 @@
+// The admin listener's requests: routing and settings, and the job stream's lines.
+#include "mkv/admin_request.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using mkv::AdminRequest;
+using mkv::errc;
+using mkv::JobLine;
+
+TEST_CASE("admin targets and their settings") {
+  AdminRequest metrics;
+  AdminRequest verify_default;
+  verify_default.what = AdminRequest::What::verify;
+  AdminRequest verify_all = verify_default;
+  verify_all.verify = {true, "photos/2026", 25.5, 4};
+  verify_all.gc.concurrency = 4;
+  AdminRequest gc_default;
+  gc_default.what = AdminRequest::What::gc;
+  AdminRequest gc_all = gc_default;
+  gc_all.gc = {true, 0, 32};
+  gc_all.verify.concurrency = 32;
+  AdminRequest verify_prefix_escaped = verify_default;
+  verify_prefix_escaped.verify.prefix = "a b&c";
+  AdminRequest verify_off = verify_default;
+
+  const struct {
+    const char* method;
+    const char* target;
+    AdminRequest want;
+  } ok[] = {
+      {"GET", "/metrics", metrics},
+      {"GET", "/metrics?anything", metrics},
+      {"POST", "/jobs/verify", verify_default},
+      {"POST", "/jobs/verify?repair=1&prefix=photos/2026&rate=25.5&concurrency=4", verify_all},
+      {"POST", "/jobs/verify?repair&prefix=photos%2F2026&rate=25.5&concurrency=4", verify_all},
+      {"POST", "/jobs/verify?repair=0", verify_off},
+      {"POST", "/jobs/verify?prefix=a%20b%26c", verify_prefix_escaped},
+      {"POST", "/jobs/gc", gc_default},
+      {"POST", "/jobs/gc?dry-run=true&grace=0&concurrency=32", gc_all},
+  };
+  for (const auto& row : ok) {
+    CAPTURE(row.target);
+    auto parsed = mkv::parse_admin_request(row.method, row.target);
+    REQUIRE(parsed.has_value());
+    CHECK(*parsed == row.want);
+  }
+
+  const struct {
+    const char* method;
+    const char* target;
+    errc code;
+    const char* message;
+  } bad[] = {
+      {"GET", "/", errc::not_found, "not found"},
+      {"GET", "/jobs", errc::not_found, "not found"},
+      {"POST", "/jobs/rebuild", errc::not_found, "not found"},
+      {"POST", "/metrics", errc::method_not_allowed, "method not allowed"},
+      {"GET", "/jobs/verify", errc::method_not_allowed, "method not allowed"},
+      {"POST", "/jobs/verify?fix=1", errc::invalid_query,
+       "invalid query: unknown parameter fix for verify"},
+      {"POST", "/jobs/gc?repair=1", errc::invalid_query,
+       "invalid query: unknown parameter repair for gc"},
+      {"POST", "/jobs/verify?repair=yes", errc::invalid_query,
+       "invalid query: repair must be 1 or 0, not \"yes\""},
+      {"POST", "/jobs/verify?concurrency=0", errc::invalid_query,
+       "invalid query: concurrency must be a whole number from 1 to 1024, not \"0\""},
+      {"POST", "/jobs/verify?concurrency=5x", errc::invalid_query,
+       "invalid query: concurrency must be a whole number from 1 to 1024, not \"5x\""},
+      {"POST", "/jobs/verify?rate=-1", errc::invalid_query,
+       "invalid query: rate must be a number of MB/s (0: no limit), not \"-1\""},
+      {"POST", "/jobs/gc?grace=-5", errc::invalid_query,
+       "invalid query: grace must be a whole number from 0 to 315360000, not \"-5\""},
+      {"POST", "/jobs/verify?prefix=a&prefix=b", errc::invalid_query,
+       "invalid query: prefix given twice"},
+  };
+  for (const auto& row : bad) {
+    CAPTURE(row.target);
+    auto parsed = mkv::parse_admin_request(row.method, row.target);
+    REQUIRE_FALSE(parsed.has_value());
+    CHECK(parsed.error().code == row.code);
+    CHECK(mkv::message(parsed.error()) == row.message);
+  }
+}
+
+TEST_CASE("job stream lines round-trip, one line each") {
+  const struct {
+    JobLine kind;
+    const char* text;
+    const char* line;
+  } rows[] = {
+      {JobLine::note, "verify: a on v: corrupt", "note verify: a on v: corrupt\n"},
+      {JobLine::progress, "verify: 10 keys", "progress verify: 10 keys\n"},
+      {JobLine::summary, "  good copies: 3", "summary   good copies: 3\n"},
+      {JobLine::exit, "0", "exit 0\n"},
+      {JobLine::note, "two\nlines", "note two lines\n"},
+      {JobLine::summary, "", "summary \n"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.text);
+    const std::string line = mkv::job_line(row.kind, row.text);
+    CHECK(line == row.line);
+    auto read = mkv::read_job_line(std::string_view(line).substr(0, line.size() - 1));
+    REQUIRE(read.has_value());
+    CHECK(read->first == row.kind);
+  }
+  CHECK_FALSE(mkv::read_job_line("hello").has_value());
+  CHECK_FALSE(mkv::read_job_line("").has_value());
+  CHECK_FALSE(mkv::read_job_line("exit").has_value());
+}
