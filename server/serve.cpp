@@ -4,6 +4,7 @@
 #include "admin/admin_listener.h"
 #include "api/overwrite.h"
 #include "health/watch.h"
+#include "jobs/rebalance_job.h"
 #include "http/listener.h"
 #include "log.h"
 
@@ -50,6 +51,25 @@ net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, tcp::acce
   for (auto& io : ios) io->stop();
 }
 
+// Finishes the journal of a rebalance that a crash (or kill -9) cut short: deletes the copies
+// of its keys that their records do not name, so no orphan is left and every key stays
+// readable. Run again, the rebalance moves what was not moved.
+net::awaitable<void> recover_rebalance(App& app) {
+  auto left = app.index.read_journal(rebalance_journal);
+  if (!left || !*left) co_return;
+  RebalanceJob job(app.index, app.writer, app.locks, app.volumes, *app.topology.load(),
+                   16);
+  auto finished = co_await job.step();
+  for (const auto& note : job.take_notes()) log_line(note);
+  if (!finished) {
+    log_line("rebalance journal not finished: " + message(finished.error()) +
+             "; the next rebalance finishes it");
+  } else {
+    log_line("rebalance: journal finished; run rebalance again to move the keys it had not "
+             "reached");
+  }
+}
+
 // How long start-up waits for the volumes' capability checks before it serves anyway (a
 // volume that hangs must not keep the server from serving reads).
 constexpr auto check_wait = 2s;
@@ -59,6 +79,7 @@ constexpr auto check_wait = 2s;
 net::awaitable<void> start_serving(App& app, tcp::acceptor& acceptor, tcp::acceptor& admin,
                                    IoContexts& ios) {
   co_await recover_overwrites(app);
+  co_await recover_rebalance(app);
   co_await check_volumes(app.volumes, app.topology, check_wait);
   net::co_spawn(acceptor.get_executor(),
                 probe_volumes(app.volumes, app.topology, app.settings.health_interval),

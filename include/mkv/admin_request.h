@@ -4,13 +4,17 @@
 //   GET  /metrics
 //   POST /jobs/verify?repair=1&prefix=P&rate=MBPS&concurrency=N
 //   POST /jobs/gc?dry-run=1&grace=SECONDS&concurrency=N
+//   POST /jobs/rebalance?volumes=URL,URL&replicas=N&dry-run=1&grace=SECONDS&concurrency=N
 //
 // A job's answer is 200 with a text/plain body streamed while the job runs, one line each:
 // "note TEXT" (something worth showing), "progress TEXT" (the progress line now), "summary
-// TEXT" (a line of the closing report), and last "exit N" (the command's exit status).
+// TEXT" (a line of the closing report), "out TEXT" (a line for standard output: a dry run's
+// plan), and last "exit N" (the command's exit status).
 #pragma once
 
 #include "mkv/error.h"
+#include "mkv/topology.h"
+#include "mkv/volume.h"
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
@@ -44,12 +48,23 @@ struct GcRequest {
   friend bool operator==(const GcRequest&, const GcRequest&) = default;
 };
 
+// The settings of an online rebalance (see `mkv rebalance --help`): the topology to move to.
+struct RebalanceRequest {
+  Topology target;
+  bool dry_run = false;
+  std::uint64_t grace_seconds = 10;  // old copies are deleted this long after the record flips
+  std::size_t concurrency = 16;
+
+  friend bool operator==(const RebalanceRequest&, const RebalanceRequest&) = default;
+};
+
 // What an admin request asks for.
 struct AdminRequest {
-  enum class What { metrics, verify, gc };
+  enum class What { metrics, verify, gc, rebalance };
   What what = What::metrics;
   VerifyRequest verify;
   GcRequest gc;
+  RebalanceRequest rebalance;
 
   friend bool operator==(const AdminRequest&, const AdminRequest&) = default;
 };
@@ -110,11 +125,15 @@ inline constexpr std::uint64_t max_job_concurrency = 1024;
     request.what = AdminRequest::What::verify;
   } else if (path == "/jobs/gc") {
     request.what = AdminRequest::What::gc;
+  } else if (path == "/jobs/rebalance") {
+    request.what = AdminRequest::What::rebalance;
   } else {
     return Error::not_found();
   }
   if (method != "POST") return Error::method_not_allowed("POST");
   std::string seen = ",";
+  std::optional<std::vector<Volume>> volumes;
+  std::uint64_t replicas = 0;
   for (const auto& param : url->params()) {
     const std::string& name = param.key;
     if (seen.find("," + name + ",") != std::string::npos) {
@@ -125,10 +144,31 @@ inline constexpr std::uint64_t max_job_concurrency = 1024;
     if (name == "concurrency") {
       auto n = detail::parse_count(name, value, 1, max_job_concurrency);
       if (!n) return n.error();
-      request.verify.concurrency = request.gc.concurrency = static_cast<std::size_t>(*n);
+      request.verify.concurrency = request.gc.concurrency = request.rebalance.concurrency =
+          static_cast<std::size_t>(*n);
       continue;
     }
-    if (request.what == AdminRequest::What::verify) {
+    if (request.what == AdminRequest::What::rebalance) {
+      if (name == "volumes") {
+        auto parsed = parse_volume_list(value);
+        if (!parsed) return Error::invalid_query("volumes: " + message(parsed.error()));
+        volumes = std::move(*parsed);
+      } else if (name == "replicas") {
+        auto n = detail::parse_count(name, value, 1, 1000);
+        if (!n) return n.error();
+        replicas = *n;
+      } else if (name == "dry-run") {
+        auto on = detail::parse_switch(name, value);
+        if (!on) return on.error();
+        request.rebalance.dry_run = *on;
+      } else if (name == "grace") {
+        auto grace = detail::parse_count(name, value, 0, 24 * 3600);
+        if (!grace) return grace.error();
+        request.rebalance.grace_seconds = *grace;
+      } else {
+        return Error::invalid_query("unknown parameter " + name + " for rebalance");
+      }
+    } else if (request.what == AdminRequest::What::verify) {
       if (name == "repair") {
         auto on = detail::parse_switch(name, value);
         if (!on) return on.error();
@@ -156,16 +196,23 @@ inline constexpr std::uint64_t max_job_concurrency = 1024;
       }
     }
   }
+  if (request.what == AdminRequest::What::rebalance) {
+    if (!volumes || replicas == 0) return Error::invalid_query("rebalance needs volumes and replicas");
+    if (volumes->size() < replicas) {
+      return Error::invalid_query(message(Error::not_enough_volumes(replicas, volumes->size())));
+    }
+    request.rebalance.target = make_topology(std::move(*volumes), replicas);
+  }
   return request;
 }
 
 // The kinds of line a job's stream carries.
-enum class JobLine { note, progress, summary, exit };
+enum class JobLine { note, progress, summary, exit, out };
 
 // Returns the stream line (with its newline) of kind carrying text (one line: a newline in
 // text is replaced by a space).
 [[nodiscard]] inline std::string job_line(JobLine kind, std::string_view text) {
-  static constexpr std::string_view tags[] = {"note ", "progress ", "summary ", "exit "};
+  static constexpr std::string_view tags[] = {"note ", "progress ", "summary ", "exit ", "out "};
   std::string line(tags[static_cast<std::size_t>(kind)]);
   for (const char c : text) line += c == '\n' ? ' ' : c;
   line += '\n';
@@ -178,7 +225,8 @@ enum class JobLine { note, progress, summary, exit };
   const std::pair<std::string_view, JobLine> kinds[] = {{"note ", JobLine::note},
                                                         {"progress ", JobLine::progress},
                                                         {"summary ", JobLine::summary},
-                                                        {"exit ", JobLine::exit}};
+                                                        {"exit ", JobLine::exit},
+                                                        {"out ", JobLine::out}};
   for (const auto& [tag, kind] : kinds) {
     if (line.starts_with(tag)) return std::pair{kind, line.substr(tag.size())};
   }

@@ -76,6 +76,8 @@ struct RebalanceProgress {
   std::uint64_t keys_planned = 0;     // entries that needed a move (index-only ones included)
   std::uint64_t keys_moved = 0;       // moves whose new record is in the index
   std::uint64_t keys_failed = 0;      // moves left undone because a copy could not be made
+  std::uint64_t keys_changed = 0;     // keys rewritten or deleted while the run went (a
+                                      // rewritten one is moved from its new record)
   std::uint64_t copies = 0;           // copies made
   std::uint64_t bytes = 0;            // bytes those copies transferred
   std::uint64_t deletes = 0;          // copies deleted (old ones, and unfinished ones undone)
@@ -104,6 +106,10 @@ struct RebalanceProgress {
   out += "  copies made: " + std::to_string(p.copies) + " (" + format_bytes(p.bytes) + ")\n";
   out += "  copies deleted: " + std::to_string(p.deletes) + '\n';
   out += "  keys not moved (no copy could be made): " + std::to_string(p.keys_failed) + '\n';
+  if (p.keys_changed > 0) {
+    out += "  keys rewritten or deleted meanwhile (planned again from their new record): " +
+           std::to_string(p.keys_changed) + '\n';
+  }
   out += "  failed deletes: " + std::to_string(p.delete_failures) + '\n';
   if (p.keys_failed > 0 || p.delete_failures > 0) {
     out += "some keys are not on their placement yet: fix the volumes named above and run "

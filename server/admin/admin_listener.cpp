@@ -3,10 +3,12 @@
 
 #include "admin/job_stream.h"
 #include "http/reply.h"
+#include "jobs/rebalance_job.h"
 #include "jobs/verify_job.h"
 #include "log.h"
 
 #include "mkv/admin_request.h"
+#include "mkv/rebalance_report.h"
 #include "mkv/verify.h"
 
 #include <exception>
@@ -46,6 +48,44 @@ struct VerifyReport {
   }
 };
 
+// How rebalance reports online: as the offline command does (cli/rebalance_command.cpp).
+struct RebalanceReport {
+  static constexpr std::string_view name = "rebalance";
+
+  static RebalanceProgress at(const RebalanceJob& job, double seconds) {
+    RebalanceProgress p = job.progress();
+    p.seconds = seconds;
+    return p;
+  }
+  std::string progress(const RebalanceJob& job, double seconds) const {
+    return format_rebalance_progress(at(job, seconds));
+  }
+  std::string summary(const RebalanceJob& job, double seconds) const {
+    return format_rebalance_summary(at(job, seconds));
+  }
+  bool succeeded(const RebalanceJob& job) const {
+    return job.progress().keys_failed == 0 && job.progress().delete_failures == 0;
+  }
+  void gauge(const RebalanceJob& job, JobGauges& g) const {
+    const RebalanceProgress& p = job.progress();
+    g.keys = p.keys_scanned;
+    g.bytes = p.bytes;
+    g.fixed = p.keys_moved;
+    g.failures = p.keys_failed + p.delete_failures;
+  }
+};
+
+// Returns text as "out" lines and a last "exit 0": a reply that is not a running job.
+std::string output_lines(std::string_view text) {
+  std::string out;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t end = text.find('\n', at);
+    out += job_line(JobLine::out, text.substr(at, end - at));
+    at = end == std::string_view::npos ? text.size() : end + 1;
+  }
+  return out + job_line(JobLine::exit, "0");
+}
+
 // Returns the name of the online job running now, if one is.
 std::optional<std::string_view> running_job(App& app) {
   for (const auto name : {"verify", "rebalance", "gc"}) {
@@ -61,6 +101,34 @@ net::awaitable<void> answer(beast::tcp_stream& stream, Reply reply) {
   co_await http::async_write(stream, reply, as_values);
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+// Runs an online rebalance: new writes are placed by the target topology from now on, and the
+// existing keys move while the server keeps serving. A dry run answers the plan.
+net::awaitable<void> rebalance(App& app, beast::tcp_stream& stream, const RebalanceRequest& r) {
+  if (r.dry_run) {
+    auto planned = rebalance_dry_run(app.index, r.target);
+    if (!planned) {
+      co_await answer(stream, error_reply(planned.error()));
+      co_return;
+    }
+    Reply reply{http::status::ok, 11};
+    reply.set(http::field::content_type, "text/plain; charset=utf-8");
+    reply.body() = output_lines(*planned);
+    co_await answer(stream, std::move(reply));
+    co_return;
+  }
+  if (*app.topology.load() != r.target) {
+    app.topology.replace(r.target);
+    log_line("admin: rebalance: new writes are placed on " + std::to_string(r.target.urls.size()) +
+             " volumes, r=" + std::to_string(r.target.replicas) + " (" +
+             join(r.target.urls, ",") + ") from now on");
+  }
+  log_line("admin: rebalance started");
+  RebalanceJob job(app.index, app.writer, app.locks, app.volumes, r.target, r.concurrency,
+                   std::chrono::seconds(r.grace_seconds));
+  co_await stream_job(app, stream, job, RebalanceReport{});
+  log_line("admin: rebalance ended: " + format_rebalance_progress(job.progress()));
 }
 
 // Serves one admin request (the connection is closed after it).
@@ -101,6 +169,8 @@ net::awaitable<void> serve_admin(App& app, beast::tcp_stream stream) {
     VerifyJob job(app.index, app.writer, app.locks, app.volumes, app.hashers, settings);
     co_await stream_job(app, stream, job, VerifyReport{v.repair});
     log_line("admin: verify ended: " + format_verify_progress(job.summary()));
+  } else if (asked->what == AdminRequest::What::rebalance) {
+    co_await rebalance(app, stream, asked->rebalance);
   } else {
     co_await answer(stream, error_reply(Error::not_found()));
   }

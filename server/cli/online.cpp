@@ -15,6 +15,7 @@
 #include <csignal>
 #include <functional>
 #include <fstream>
+#include <iostream>
 #include <string>
 
 namespace mkv::cli {
@@ -63,6 +64,7 @@ void show_line(Shown& shown, std::string_view line) {
       shown.progress.print(std::string(text) + '\n');
       break;
     case JobLine::exit: shown.exit = text == "0" ? 0 : 1; break;
+    case JobLine::out: std::cout << text << '\n' << std::flush; break;
   }
 }
 

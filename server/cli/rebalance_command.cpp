@@ -3,12 +3,15 @@
 #include "commands.h"
 
 #include "drive.h"
+#include "online.h"
 #include "progress_line.h"
 
 #include "index/backend.h"
 #include "jobs/rebalance_job.h"
 
 #include "mkv/rebalance_report.h"
+
+#include <boost/url/url.hpp>
 
 #include <iostream>
 
@@ -26,7 +29,11 @@ constexpr const char* rebalance_text =
     "names but -v no longer lists are copied from and emptied: keep them running until\n"
     "rebalance is done. The work is journalled with the index: after a crash or kill -9,\n"
     "run rebalance again and it finishes the job. --dry-run prints the plan and changes\n"
-    "nothing. Refuses while `mkv serve` (or another command) owns DB.\n"
+    "nothing. While `mkv serve` owns DB, the job runs inside that server: it places new\n"
+    "writes by -v and -r at once and moves the existing keys while it keeps serving, each\n"
+    "under its key's write lock; old copies are deleted --grace seconds after their record\n"
+    "changed, so a redirect handed out just before still finds its bytes. Ctrl-C stops it\n"
+    "after the keys in hand.\n"
     "Exit status: 0 every key placed, 1 some key could not be moved, 2 bad command line.\n";
 
 // Prints the job's notes, and its progress line when due.
@@ -38,13 +45,29 @@ void report(ProgressLine& progress, RebalanceJob& job) {
   progress.show(format_rebalance_progress(p));
 }
 
+// Returns the admin target that runs this rebalance inside a running server.
+std::string online_target(const Topology& topology, bool dry_run, unsigned grace,
+                          std::size_t concurrency) {
+  boost::urls::url target("/jobs/rebalance");
+  target.params().append({"volumes", join(topology.urls, ",")});
+  target.params().append({"replicas", std::to_string(topology.replicas)});
+  if (dry_run) target.params().append({"dry-run", "1"});
+  target.params().append({"grace", std::to_string(grace)});
+  target.params().append({"concurrency", std::to_string(concurrency)});
+  return std::string(target.buffer());
+}
+
 }  // namespace
 
 int rebalance_command(const Invocation& invocation, const std::vector<std::string>& args) {
   JobOptions job_settings;
   auto options = job_options("rebalance options", job_settings,
                              "keys moved (copies, deletes) at once");
-  options.add_options()("dry-run", "print the plan (on stdout) and change nothing");
+  unsigned grace = 10;
+  options.add_options()
+      ("dry-run", "print the plan (on stdout) and change nothing")
+      ("grace", po::value<unsigned>(&grace)->default_value(10),
+       "online: seconds between a record changing and its old copies being deleted");
   po::variables_map vars;
   if (!parse_command(args, options, vars, rebalance_text)) return 0;
   if (!check_job_options(job_settings)) return 2;
@@ -53,6 +76,13 @@ int rebalance_command(const Invocation& invocation, const std::vector<std::strin
   const std::string& db = invocation.db;
   const Topology& topology = invocation.topology;
   auto owner = IndexBackend::claim(db, "rebalance");
+  if (!owner && topology.urls.size() >= topology.replicas) {
+    if (auto code = run_online(db, "rebalance",
+                               online_target(topology, vars.count("dry-run") > 0, grace,
+                                             job_settings.concurrency))) {
+      return *code;
+    }
+  }
   if (!owner) {
     progress.print("mkv rebalance: " + owner.error().detail + '\n');
     return 1;
@@ -84,7 +114,9 @@ int rebalance_command(const Invocation& invocation, const std::vector<std::strin
 
   net::io_context io;
   VolumeClient volumes(job_settings.volume);
-  RebalanceJob job(*index, volumes, topology, job_settings.concurrency);
+  IndexWriter writer(*index);
+  KeyLocks locks;
+  RebalanceJob job(*index, writer, locks, volumes, topology, job_settings.concurrency);
   const auto outcome = drive(io, job, [&] { report(progress, job); });
   for (const auto& note : job.take_notes()) progress.print(note + '\n');
 

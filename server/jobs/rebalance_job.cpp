@@ -53,12 +53,16 @@ Result<ScannedPage> scan_page(IndexBackend& index, const std::optional<std::stri
 
 }  // namespace
 
-RebalanceJob::RebalanceJob(IndexBackend& index, VolumeClient& volumes, Topology target,
-                           std::size_t concurrency)
+RebalanceJob::RebalanceJob(IndexBackend& index, IndexWriter& writer, KeyLocks& locks,
+                           VolumeClient& volumes, Topology target, std::size_t concurrency,
+                           std::chrono::milliseconds grace)
     : index_(index),
+      writer_(writer),
+      locks_(locks),
       volumes_(volumes),
       target_(std::move(target)),
-      concurrency_(std::max<std::size_t>(concurrency, 1)) {}
+      concurrency_(std::max<std::size_t>(concurrency, 1)),
+      grace_(grace) {}
 
 std::vector<std::string> RebalanceJob::take_notes() { return std::exchange(notes_, {}); }
 
@@ -72,29 +76,38 @@ net::awaitable<Result<bool>> RebalanceJob::step() {
       if (!journal) co_return journal.error();
       notes_.push_back("rebalance: finishing the interrupted run recorded in the journal (" +
                        std::to_string(journal->size()) + " keys)");
-      if (auto finished = co_await finish_journal(std::move(*journal)); !finished) {
-        co_return finished.error();
+      pending_ = std::move(*journal);
+      pending_since_ = std::chrono::steady_clock::now() - grace_;  // its redirects are old
+      if (auto finished = co_await delete_pending(); !finished) co_return finished.error();
+      if (auto removed = index_.remove_journal(rebalance_journal); !removed) {
+        co_return removed.error();
       }
       co_return true;
     }
   }
-  if (done_) co_return false;
-  auto page = scan_page(index_, after_);
-  if (!page) co_return page.error();
-  if (page->entries.empty()) {
-    done_ = true;
-    co_return false;
+  if (!done_ && !stopping_) {
+    auto page = scan_page(index_, after_);
+    if (!page) co_return page.error();
+    if (!page->entries.empty()) {
+      after_ = page->entries.back().key;
+      auto moves = plan_rebalance(page->entries, target_.urls, target_.replicas);
+      if (!moves) co_return moves.error();
+      counts_.keys_scanned += page->entries.size();
+      counts_.keys_planned += moves->size();
+      if (auto done = co_await execute_page(std::move(*moves)); !done) co_return done.error();
+    }
+    done_ = page->last || page->entries.empty();
+    co_return true;
   }
-  after_ = page->entries.back().key;
-  auto moves = plan_rebalance(page->entries, target_.urls, target_.replicas);
-  if (!moves) co_return moves.error();
-  counts_.keys_scanned += page->entries.size();
-  counts_.keys_planned += moves->size();
-  if (!moves->empty()) {
-    if (auto done = co_await execute_page(std::move(*moves)); !done) co_return done.error();
+  // The end (or a stop): the last page's old copies, then the journal.
+  if (auto finished = co_await delete_pending(); !finished) co_return finished.error();
+  if (journal_written_) {
+    if (auto removed = index_.remove_journal(rebalance_journal); !removed) {
+      co_return removed.error();
+    }
+    journal_written_ = false;
   }
-  done_ = page->last;
-  co_return !done_;
+  co_return false;
 }
 
 // Copies m's blob to the volume at target_url from the first of its sources that works.
@@ -117,95 +130,148 @@ net::awaitable<Result<void>> RebalanceJob::copy_move(const Move& m, const std::s
   co_return Error::volume_request_failed(why);
 }
 
-// Makes every copy m needs; sets copied when all of them are made.
-net::awaitable<void> RebalanceJob::make_copies(const Move& m, char& copied) {
+// Makes every copy m needs; returns whether all of them were made.
+net::awaitable<bool> RebalanceJob::make_copies(const Move& m) {
   for (const auto& target : m.copy_to) {
     auto made = co_await copy_move(m, target);
     if (!made) {
       notes_.push_back("rebalance: cannot copy " + m.key + " to " + target + ": " +
                        made.error().detail);
-      co_return;
+      co_return false;
     }
     counts_.copies += 1;
     counts_.bytes += m.before.size;
   }
-  copied = 1;
+  co_return true;
 }
 
-// Deletes key from the volume at url; sets deleted when it is gone (also when it was not there).
-net::awaitable<void> RebalanceJob::delete_copy(std::string key, std::string url, char& deleted) {
+// Moves one key under its lock, planned again from the record read there when the key was
+// rewritten since the page was planned (a PUT that began before the topology changed may have
+// placed it by the old one): makes the copies and commits the new record (only if that record
+// is still in place). journalled (the key's journal entry) grows to name every volume the move
+// touches, for the cleanup after the grace period.
+net::awaitable<void> RebalanceJob::move_key(const Move& planned, JournalEntry& journalled) {
+  if (stopping_) co_return;
+  Move m = planned;  // left where it is; the journal's cleanup deletes nothing of it
+  KeyGuard guard = co_await locks_.acquire(m.key);
+  auto current = index_.get(m.key);
+  if (!current) {
+    counts_.keys_failed += 1;
+    notes_.push_back("rebalance: cannot read " + m.key + ": " + message(current.error()));
+    co_return;
+  }
+  if (!*current) {
+    counts_.keys_changed += 1;  // deleted meanwhile
+    co_return;
+  }
+  if (**current != m.before) {
+    counts_.keys_changed += 1;
+    auto replanned = plan_move(Entry{m.key, **current}, target_.urls, target_.replicas);
+    if (!replanned) co_return;  // its writer placed it
+    m = std::move(*replanned);
+    for (const auto* side : {&m.before.volumes, &m.after.volumes}) {
+      for (const auto& v : *side) {
+        auto& list = side == &m.before.volumes ? journalled.before : journalled.after;
+        if (std::find(list.begin(), list.end(), v) == list.end()) list.push_back(v);
+      }
+    }
+  }
+  if (!co_await make_copies(m)) {
+    counts_.keys_failed += 1;
+    co_return;
+  }
+  const Write write{m.key, m.after, Expected::record(m.before)};
+  auto applied = co_await writer_.apply(write);
+  if (!applied) {
+    counts_.keys_failed += 1;
+    notes_.push_back("rebalance: cannot record the move of " + m.key + ": " +
+                     message(applied.error()));
+  } else if (*applied == Applied::written) {
+    counts_.keys_moved += 1;
+  } else {
+    counts_.keys_failed += 1;  // unreachable under the key's lock, unless another process
+                               // writes the index
+  }
+}
+
+// Deletes key from the volume at url; returns whether it is gone (also when it was not there).
+net::awaitable<bool> RebalanceJob::delete_copy(const std::string& key, const std::string& url) {
   auto volume = volumes_.pool(url);
   if (!volume) {
     notes_.push_back("rebalance: cannot delete " + key + " from " + url + ": " +
                      volume.error().detail);
-    co_return;
+    co_return false;
   }
   auto reply = co_await volume_delete(**volume, volume_target((*volume)->volume(), key));
   if (reply && removed(*reply)) {
-    deleted = 1;
     if (classify_answer(VolumeVerb::remove, *reply) == Answer::done) counts_.deletes += 1;
-    co_return;
+    co_return true;
   }
   notes_.push_back("rebalance: cannot delete " + key + " from " + url + ": " +
                    (reply ? "answered " + std::to_string(*reply) : reply.error().detail));
+  co_return false;
 }
 
-// Deletes every copy plan_recovery names for a journal, then removes the journal; keeps it and
-// fails if a delete failed.
-net::awaitable<Result<void>> RebalanceJob::finish_journal(std::vector<JournalEntry> journal) {
-  auto current = current_records(index_, journal);
-  if (!current) co_return current.error();
-  std::vector<std::pair<std::string, std::string>> deletes;  // key, volume URL
-  for (auto& cleanup : plan_recovery(journal, *current)) {
-    for (auto& url : cleanup.remove_from) deletes.emplace_back(cleanup.key, std::move(url));
+// Under the key's lock, deletes every copy of a journalled key that its record (read there)
+// does not name: the old copies of a key moved, the new ones of a move that did not commit.
+net::awaitable<void> RebalanceJob::clean_key(const JournalEntry& entry, std::uint64_t& failed) {
+  KeyGuard guard = co_await locks_.acquire(entry.key);
+  auto record = index_.get(entry.key);
+  if (!record) {
+    failed += 1;
+    notes_.push_back("rebalance: cannot read " + entry.key + ": " + message(record.error()));
+    co_return;
   }
-  std::vector<char> deleted(deletes.size(), 0);
-  co_await for_each_bounded(deletes.size(), concurrency_, [&](std::size_t i) {
-    return delete_copy(deletes[i].first, deletes[i].second, deleted[i]);
-  });
-  const auto failed = static_cast<std::uint64_t>(std::count(deleted.begin(), deleted.end(), 0));
+  std::vector<Entry> current;
+  if (*record) current.push_back({entry.key, std::move(**record)});
+  for (const auto& cleanup : plan_recovery(std::span(&entry, 1), current)) {
+    for (const auto& url : cleanup.remove_from) {
+      if (!co_await delete_copy(entry.key, url)) failed += 1;
+    }
+  }
+}
+
+// Once the grace period since their records changed has passed, deletes the old copies of the
+// page moved last. Fails, keeping the journal for the next run, if a delete failed.
+net::awaitable<Result<void>> RebalanceJob::delete_pending() {
+  if (pending_.empty()) co_return Result<void>{};
+  net::steady_timer wait(co_await net::this_coro::executor);
+  wait.expires_at(pending_since_ + grace_);
+  co_await wait.async_wait(as_values);
+  std::uint64_t failed = 0;
+  co_await for_each_bounded(pending_.size(), concurrency_,
+                            [&](std::size_t i) { return clean_key(pending_[i], failed); });
+  pending_.clear();
   if (failed > 0) {
     counts_.delete_failures += failed;
     co_return Error::volume_request_failed(std::to_string(failed) +
                                            " deletes failed; the journal keeps them for the "
                                            "next run");
   }
-  co_return index_.remove_journal(rebalance_journal);
+  co_return Result<void>{};
 }
 
-// Journals a page's moves, makes their copies, writes the records of the moves whose copies
-// were all made (each only if the key still holds the record the move was planned from), and
-// finishes the journal.
+// Journals a page's moves together with the previous page's (whose old copies are still to be
+// deleted), moves each key under its lock, then deletes the previous page's old copies.
 net::awaitable<Result<void>> RebalanceJob::execute_page(std::vector<Move> moves) {
-  std::vector<JournalEntry> journal = journal_entries(moves);
-  if (auto written = index_.write_journal(rebalance_journal, encode_journal(journal)); !written) {
-    co_return written.error();
+  std::vector<JournalEntry> fresh = journal_entries(moves);
+  if (!fresh.empty()) {
+    std::vector<JournalEntry> journal = pending_;
+    journal.insert(journal.end(), fresh.begin(), fresh.end());
+    if (auto written = index_.write_journal(rebalance_journal, encode_journal(journal));
+        !written) {
+      co_return written.error();
+    }
+    journal_written_ = true;
   }
-  std::vector<char> copied(moves.size(), 0);
   co_await for_each_bounded(moves.size(), concurrency_,
-                            [&](std::size_t i) { return make_copies(moves[i], copied[i]); });
-  std::vector<Write> writes;
-  for (std::size_t i = 0; i < moves.size(); ++i) {
-    if (copied[i]) {
-      writes.push_back({moves[i].key, moves[i].after, Expected::record(moves[i].before)});
-    } else {
-      counts_.keys_failed += 1;
-    }
+                            [&](std::size_t i) { return move_key(moves[i], fresh[i]); });
+  if (auto deleted = co_await delete_pending(); !deleted) co_return deleted.error();
+  if (!fresh.empty()) {
+    pending_ = std::move(fresh);
+    pending_since_ = std::chrono::steady_clock::now();
   }
-  if (!writes.empty()) {
-    auto applied = index_.apply(writes);
-    if (!applied) co_return applied.error();
-    for (std::size_t i = 0; i < writes.size(); ++i) {
-      if ((*applied)[i] == Applied::written) {
-        counts_.keys_moved += 1;
-      } else {
-        counts_.keys_failed += 1;
-        notes_.push_back("rebalance: " + writes[i].key +
-                         " changed while it was being moved; left for the next run");
-      }
-    }
-  }
-  co_return co_await finish_journal(std::move(journal));
+  co_return Result<void>{};
 }
 
 Result<std::string> rebalance_dry_run(IndexBackend& index, const Topology& target) {

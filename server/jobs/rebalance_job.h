@@ -1,10 +1,17 @@
 // A rebalance as a steppable job: moves every key's copies onto its placement among a
 // topology's volumes, a page of the index per step, journalled so that a killed run is finished
-// by the next one (mkv/rebalance_journal.h). It holds no terminal output: whoever drives it
-// (the CLI, or a server) reads progress() and take_notes() and shows them as it likes.
+// by the next one (mkv/rebalance_journal.h). Each key moves under its write lock: the record is
+// read again there, the copies are made and checked, and the new record is committed through
+// the index writer, so a PUT or DELETE of the key (inside a running server) is serialized with
+// the move. The old copies of a page are deleted a grace period after its records changed
+// (under the key's lock, keeping whatever the record then names), so a redirect handed out
+// just before still finds its bytes; meanwhile the next page is moved. It holds no terminal
+// output: whoever drives it (the CLI, or a server) reads progress() and take_notes().
 #pragma once
 
 #include "index/backend.h"
+#include "index/key_locks.h"
+#include "index/writer.h"
 #include "volume/client.h"
 #include "volume/transport.h"
 
@@ -13,6 +20,7 @@
 #include "mkv/rebalance_report.h"
 #include "mkv/topology.h"
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -25,15 +33,24 @@ inline constexpr std::string_view rebalance_journal = "rebalance";
 
 class RebalanceJob {
  public:
-  // Rebalances index onto target with at most concurrency moves (or deletes) in flight. index
-  // and volumes must outlive the job.
-  RebalanceJob(IndexBackend& index, VolumeClient& volumes, Topology target,
-               std::size_t concurrency);
+  // Rebalances index onto target with at most concurrency moves (or deletes) in flight,
+  // committing through writer and taking each key's lock from locks; old copies are deleted
+  // grace after their records changed. Everything given must outlive the job.
+  RebalanceJob(IndexBackend& index, IndexWriter& writer, KeyLocks& locks, VolumeClient& volumes,
+               Topology target, std::size_t concurrency,
+               std::chrono::milliseconds grace = std::chrono::milliseconds(0));
 
-  // Does the next piece of work: first the journal an interrupted run left, then one page of
-  // the index (plan, journal, copy, write the index, delete). Returns whether work is left. An
-  // error stops the job with the page's journal kept, so the next run finishes it.
+  // Does the next piece of work: first the journal an interrupted run left (a step of its own,
+  // which removes it), then one page of the index (journal, move each key, delete the previous
+  // page's old copies), and last the old copies of the last page. Returns whether work is
+  // left. An error stops the job with the journal kept, so the next run finishes it.
   net::awaitable<Result<bool>> step();
+
+  // Asks the job to stop at its next safe point: the keys in hand are moved, the old copies
+  // already due are deleted after their grace period, the journal is removed, and step()
+  // returns false. The keys not reached stay where they are, readable.
+  void request_stop() { stopping_ = true; }
+  bool stopping() const { return stopping_; }
 
   // Returns the counts so far (seconds is left to the driver, which keeps the time).
   const RebalanceProgress& progress() const { return counts_; }
@@ -43,27 +60,31 @@ class RebalanceJob {
   std::vector<std::string> take_notes();
 
  private:
-  struct Page {
-    std::vector<Entry> entries;
-    bool last = false;
-  };
-
-  Result<Page> next_page();
   net::awaitable<Result<void>> execute_page(std::vector<Move> moves);
-  net::awaitable<Result<void>> finish_journal(std::vector<JournalEntry> journal);
+  net::awaitable<Result<void>> delete_pending();
+  net::awaitable<void> clean_key(const JournalEntry& entry, std::uint64_t& failed);
+  net::awaitable<void> move_key(const Move& planned, JournalEntry& journalled);
   net::awaitable<Result<void>> copy_move(const Move& m, const std::string& target_url);
-  net::awaitable<void> make_copies(const Move& m, char& copied);
-  net::awaitable<void> delete_copy(std::string key, std::string url, char& deleted);
+  net::awaitable<bool> make_copies(const Move& m);
+  net::awaitable<bool> delete_copy(const std::string& key, const std::string& url);
 
   IndexBackend& index_;
+  IndexWriter& writer_;
+  KeyLocks& locks_;
   VolumeClient& volumes_;
   Topology target_;
   std::size_t concurrency_;
+  std::chrono::milliseconds grace_;
+  // The journalled keys of the page moved last, whose old copies wait for the grace period.
+  std::vector<JournalEntry> pending_;
+  std::chrono::steady_clock::time_point pending_since_;
   RebalanceProgress counts_;
   std::vector<std::string> notes_;
   bool journal_checked_ = false;      // the first step has looked for a journal left behind
+  bool journal_written_ = false;      // a journal is in the index (this run's or one left)
   std::optional<std::string> after_;  // the last key of the page done last
   bool done_ = false;
+  bool stopping_ = false;
 };
 
 // Plans the rebalance of index onto target page by page and returns the --dry-run report (what

@@ -4,6 +4,9 @@
 // stopping the job at a safe point; a second job refused while one runs.
 #include "cluster.h"
 
+#include "mkv/placement.h"
+
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -32,6 +35,14 @@ bool contains(const std::string& text, const std::string& part) {
 
 std::vector<std::string> mkv_args(const Cluster& c, std::vector<std::string> command) {
   std::vector<std::string> args = {"-d", c.db().string(), "-v", join_urls(c.urls()), "-r", "2"};
+  args.insert(args.end(), command.begin(), command.end());
+  return args;
+}
+
+std::vector<std::string> topology_args(const Cluster& c, const std::vector<std::string>& urls,
+                                       unsigned replicas, std::vector<std::string> command) {
+  std::vector<std::string> args = {"-d", c.db().string(), "-v", join_urls(urls), "-r",
+                                   std::to_string(replicas)};
   args.insert(args.end(), command.begin(), command.end());
   return args;
 }
@@ -273,4 +284,109 @@ TEST_CASE("Ctrl-C stops an online verify at a safe point; a second job is refuse
   INFO(again.err);
   CHECK(again.exit_code == 0);
   CHECK(contains(again.err, "checked 11 keys"));
+}
+
+namespace {
+
+// Checks that every key of values reads back whole through the server and is held by exactly
+// the volumes of its placement among urls (r of them), and that no other file is left on any
+// volume of c under prefix.
+void check_placed(Cluster& c, const std::map<std::string, std::string>& values,
+                  const std::vector<std::string>& urls, unsigned replicas) {
+  std::size_t files = 0;
+  for (const auto& v : c.volumes) {
+    for (const auto& f : v->files()) files += f.rfind("p/", 0) == 0 ? 1 : 0;
+  }
+  CHECK(files == values.size() * replicas);
+  for (const auto& [key, value] : values) {
+    CAPTURE(key);
+    CHECK(c.fetch("/" + key) == value);
+    const auto want = mkv::volumes_for_key(key, urls, replicas).value();
+    std::vector<std::string> held;
+    for (const auto i : c.holders(key)) held.push_back(c.volumes[i]->url());
+    std::sort(held.begin(), held.end());
+    std::vector<std::string> placed(want.begin(), want.end());
+    std::sort(placed.begin(), placed.end());
+    CHECK(held == placed);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("online rebalance: add a volume, remove one, change r, while clients keep working") {
+  Cluster c;
+  std::map<std::string, std::string> values;
+  for (unsigned i = 0; i < 150; ++i) {
+    const std::string key = "p/" + std::to_string(i);
+    values[key] = value_of(1500 + i * 37, i);
+    REQUIRE(c.put("/" + key, values[key]).status == 201);
+  }
+  c.volumes.push_back(std::make_unique<Volume>());
+  Load load(c, 3);
+
+  const auto four = c.urls();
+  const auto added = run(topology_args(c, four, 2, {"rebalance", "--grace", "1"}));
+  INFO(added.err);
+  CHECK(added.exit_code == 0);
+  CHECK(contains(added.err, "running the job inside it"));
+  CHECK(contains(added.err, "every key is on its placement"));
+  check_placed(c, values, four, 2);
+  const auto m = parse_metrics(request(admin_port(c), "GET", "/metrics").body);
+  CHECK(m.at(R"(mkv_volumes_configured{what="volumes"})") == 4);
+  CHECK(m.at(R"(mkv_job_fixed{job="rebalance"})") > 0);
+
+  // The dry run against the same set plans nothing; its plan goes to stdout.
+  const auto planned = run(topology_args(c, four, 2, {"rebalance", "--dry-run"}));
+  INFO(planned.out);
+  CHECK(planned.exit_code == 0);
+  CHECK(contains(planned.out, "nothing to do: every key is on its placement"));
+
+  // The first volume leaves: it stays readable until its last key has moved.
+  const std::vector<std::string> three(four.begin() + 1, four.end());
+  const auto removed = run(topology_args(c, three, 2, {"rebalance", "--grace", "0"}));
+  INFO(removed.err);
+  CHECK(removed.exit_code == 0);
+  check_placed(c, values, three, 2);
+
+  // Three copies of everything.
+  const auto more = run(topology_args(c, three, 3, {"rebalance", "--grace", "0"}));
+  INFO(more.err);
+  CHECK(more.exit_code == 0);
+  check_placed(c, values, three, 3);
+
+  load.finish();
+  const std::string first_problem = load.problems.empty() ? "none" : load.problems.front();
+  INFO(first_problem);
+  CHECK(load.failures == 0);
+  CHECK(load.operations > 10);
+}
+
+TEST_CASE("kill -9 of serve in the middle of an online rebalance: restart, run it again") {
+  Cluster c;
+  std::map<std::string, std::string> values;
+  for (unsigned i = 0; i < 300; ++i) {
+    const std::string key = "p/" + std::to_string(i);
+    values[key] = value_of(20'000 + i, i);
+    REQUIRE(c.put("/" + key, values[key]).status == 201);
+  }
+  c.volumes.push_back(std::make_unique<Volume>());
+  const auto four = c.urls();
+  RunResult cut;
+  std::thread cli([&] {
+    cut = run(topology_args(c, four, 2, {"rebalance", "--grace", "2", "--concurrency", "1"}));
+  });
+  std::this_thread::sleep_for(700ms);
+  c.server->kill9();
+  cli.join();
+  INFO(cut.err);
+  CHECK(cut.exit_code == 1);
+  CHECK(contains(cut.err, "ended before the job's report"));
+
+  // The restarted server (still on the old -v) finishes the journal; every key reads.
+  c.server->start();
+  for (const auto& [key, value] : values) CHECK(c.fetch("/" + key) == value);
+  const auto again = run(topology_args(c, four, 2, {"rebalance", "--grace", "0"}));
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  check_placed(c, values, four, 2);
 }

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 using mkv::AdminRequest;
 using mkv::errc;
@@ -15,12 +16,12 @@ TEST_CASE("admin targets and their settings") {
   verify_default.what = AdminRequest::What::verify;
   AdminRequest verify_all = verify_default;
   verify_all.verify = {true, "photos/2026", 25.5, 4};
-  verify_all.gc.concurrency = 4;
+  verify_all.gc.concurrency = verify_all.rebalance.concurrency = 4;
   AdminRequest gc_default;
   gc_default.what = AdminRequest::What::gc;
   AdminRequest gc_all = gc_default;
   gc_all.gc = {true, 0, 32};
-  gc_all.verify.concurrency = 32;
+  gc_all.verify.concurrency = gc_all.rebalance.concurrency = 32;
   AdminRequest verify_prefix_escaped = verify_default;
   verify_prefix_escaped.verify.prefix = "a b&c";
   AdminRequest verify_off = verify_default;
@@ -41,7 +42,7 @@ TEST_CASE("admin targets and their settings") {
       {"POST", "/jobs/gc?dry-run=true&grace=0&concurrency=32", gc_all},
   };
   for (const auto& row : ok) {
-    CAPTURE(row.target);
+    CAPTURE(std::string(row.target));
     auto parsed = mkv::parse_admin_request(row.method, row.target);
     REQUIRE(parsed.has_value());
     CHECK(*parsed == row.want);
@@ -76,11 +77,45 @@ TEST_CASE("admin targets and their settings") {
        "invalid query: prefix given twice"},
   };
   for (const auto& row : bad) {
-    CAPTURE(row.target);
+    CAPTURE(std::string(row.target));
     auto parsed = mkv::parse_admin_request(row.method, row.target);
     REQUIRE_FALSE(parsed.has_value());
     CHECK(parsed.error().code == row.code);
     CHECK(mkv::message(parsed.error()) == row.message);
+  }
+}
+
+TEST_CASE("an online rebalance names the topology to move to") {
+  auto parsed = mkv::parse_admin_request(
+      "POST", "/jobs/rebalance?volumes=http://a:1,http://b:2/x&replicas=2&grace=0&dry-run");
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->what == AdminRequest::What::rebalance);
+  CHECK(parsed->rebalance.target.urls == std::vector<std::string>{"http://a:1", "http://b:2/x"});
+  CHECK(parsed->rebalance.target.replicas == 2);
+  CHECK(parsed->rebalance.grace_seconds == 0);
+  CHECK(parsed->rebalance.dry_run);
+  auto defaults = mkv::parse_admin_request("POST", "/jobs/rebalance?volumes=http://a:1&replicas=1");
+  REQUIRE(defaults.has_value());
+  CHECK(defaults->rebalance.grace_seconds == 10);
+  CHECK_FALSE(defaults->rebalance.dry_run);
+
+  const struct {
+    const char* target;
+    const char* message;
+  } bad[] = {
+      {"/jobs/rebalance", "invalid query: rebalance needs volumes and replicas"},
+      {"/jobs/rebalance?volumes=http://a:1", "invalid query: rebalance needs volumes and replicas"},
+      {"/jobs/rebalance?volumes=http://a:1&replicas=2",
+       "invalid query: need 2 volumes but only 1 available"},
+      {"/jobs/rebalance?volumes=ftp://a&replicas=1", "invalid query: volumes: invalid volume URL: "},
+      {"/jobs/rebalance?volumes=http://a:1&replicas=1&repair=1",
+       "invalid query: unknown parameter repair for rebalance"},
+  };
+  for (const auto& row : bad) {
+    CAPTURE(std::string(row.target));
+    auto refused = mkv::parse_admin_request("POST", row.target);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(mkv::message(refused.error()).starts_with(row.message));
   }
 }
 
@@ -96,6 +131,7 @@ TEST_CASE("job stream lines round-trip, one line each") {
       {JobLine::exit, "0", "exit 0\n"},
       {JobLine::note, "two\nlines", "note two lines\n"},
       {JobLine::summary, "", "summary \n"},
+      {JobLine::out, "plan: 3 keys", "out plan: 3 keys\n"},
   };
   for (const auto& row : rows) {
     CAPTURE(row.text);
