@@ -70,6 +70,14 @@ net::awaitable<void> recover_rebalance(App& app) {
   }
 }
 
+// Returns a placement record (mkv/topology.h placement_text) on one line.
+std::string describe_placement(std::string_view text) {
+  std::string out;
+  for (const char c : text) out += c == '\n' ? ' ' : c;
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 // How long start-up waits for the volumes' capability checks before it serves anyway (a
 // volume that hangs must not keep the server from serving reads).
 constexpr auto check_wait = 2s;
@@ -166,6 +174,12 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
   tcp::acceptor admin(io);
   if (!listen_on(admin, settings.admin_bind, settings.admin_port, "(admin) ")) return 1;
   record_admin_address(location, admin.local_endpoint());
+  if (auto placed = index->read_journal(placement_record); placed && *placed &&
+      **placed != placement_text(*current.load())) {
+    log_line("warning: the last rebalance placed the keys on other volumes or with another -r (" +
+             describe_placement(**placed) + "); new writes go by this -v/-r, existing keys stay "
+             "where they are until `mkv rebalance` with this -v/-r moves them");
+  }
   if (volume_count < replicas) {
     log_line("warning: " + message(Error::not_enough_volumes(replicas, volume_count)) +
              "; PUTs will fail until more volumes are configured");

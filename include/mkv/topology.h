@@ -36,6 +36,15 @@ struct Topology {
   return t;
 }
 
+// Returns the text that records which topology keys were placed by: "r=N" and then each
+// volume URL, one per line. Two topologies place every key alike exactly when their texts are
+// equal.
+[[nodiscard]] inline std::string placement_text(const Topology& t) {
+  std::string out = "r=" + std::to_string(t.replicas) + '\n';
+  for (const auto& url : t.urls) out += url + '\n';
+  return out;
+}
+
 // Returns the volumes a PUT of key writes to: the first t.replicas of its ranking, or
 // not_enough_volumes when fewer are configured.
 [[nodiscard]] inline Result<std::vector<std::string>> placement_of(std::string_view key,

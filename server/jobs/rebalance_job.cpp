@@ -99,13 +99,19 @@ net::awaitable<Result<bool>> RebalanceJob::step() {
     done_ = page->last || page->entries.empty();
     co_return true;
   }
-  // The end (or a stop): the last page's old copies, then the journal.
+  // The end (or a stop): the last page's old copies, then the journal; a run that placed every
+  // key records the topology it placed them by.
   if (auto finished = co_await delete_pending(); !finished) co_return finished.error();
   if (journal_written_) {
     if (auto removed = index_.remove_journal(rebalance_journal); !removed) {
       co_return removed.error();
     }
     journal_written_ = false;
+  }
+  if (!stopping_ && counts_.keys_failed == 0 && counts_.delete_failures == 0) {
+    if (auto kept = index_.write_journal(placement_record, placement_text(target_)); !kept) {
+      co_return kept.error();
+    }
   }
   co_return false;
 }

@@ -30,6 +30,9 @@ namespace mkv {
 
 // The name of the rebalance's journal in the index (IndexBackend::write_journal).
 inline constexpr std::string_view rebalance_journal = "rebalance";
+// The name of the record, kept with the index, of the topology (mkv/topology.h placement_text)
+// the last rebalance that reached every key placed them by.
+inline constexpr std::string_view placement_record = "placement";
 
 class RebalanceJob {
  public:

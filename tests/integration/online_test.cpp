@@ -331,6 +331,7 @@ TEST_CASE("online rebalance: add a volume, remove one, change r, while clients k
   CHECK(contains(added.err, "running the job inside it"));
   CHECK(contains(added.err, "every key is on its placement"));
   check_placed(c, values, four, 2);
+  CHECK_FALSE(contains(c.server->log(), "warning: the last rebalance placed"));
   const auto m = parse_metrics(request(admin_port(c), "GET", "/metrics").body);
   CHECK(m.at(R"(mkv_volumes_configured{what="volumes"})") == 4);
   CHECK(m.at(R"(mkv_job_fixed{job="rebalance"})") > 0);
@@ -384,9 +385,18 @@ TEST_CASE("kill -9 of serve in the middle of an online rebalance: restart, run i
 
   // The restarted server (still on the old -v) finishes the journal; every key reads.
   c.server->start();
+  CHECK(contains(c.server->log(), "rebalance: journal finished"));
   for (const auto& [key, value] : values) CHECK(c.fetch("/" + key) == value);
   const auto again = run(topology_args(c, four, 2, {"rebalance", "--grace", "0"}));
   INFO(again.err);
   CHECK(again.exit_code == 0);
   check_placed(c, values, four, 2);
+
+  // The index remembers what the rebalance placed the keys by: a serve started with the old
+  // -v says so.
+  c.server->stop();
+  c.server->start();
+  CHECK(contains(c.server->log(),
+                 "warning: the last rebalance placed the keys on other volumes or with another "
+                 "-r (r=2 " + four[0]));
 }

@@ -82,3 +82,14 @@ TEST_CASE("write_targets: the placement, fail fast, or fall back to the next vol
     CHECK(targets.error() == mkv::Error::not_enough_volumes(2, 1));
   }
 }
+
+TEST_CASE("placement_text names r and the volumes in order, so any change shows") {
+  const auto a = mkv::make_topology(mkv::parse_volume_list("http://a:1,http://b:2").value(), 2);
+  const auto b = mkv::make_topology(mkv::parse_volume_list("http://b:2,http://a:1").value(), 2);
+  const auto c = mkv::make_topology(mkv::parse_volume_list("http://a:1,http://b:2").value(), 1);
+  CHECK(mkv::placement_text(a) == "r=2\nhttp://a:1\nhttp://b:2\n");
+  CHECK(mkv::placement_text(c) == "r=1\nhttp://a:1\nhttp://b:2\n");
+  // The ranking is by URL, not by position: the same set in another order places alike, but
+  // the record is exact about what -v said.
+  CHECK(mkv::placement_text(a) != mkv::placement_text(b));
+}
