@@ -105,10 +105,16 @@ struct Volume {
   return volume_target(v, key) + '/';
 }
 
+// Returns the request target of the directory on volume v that holds its staging files:
+// "/prefix/.mkv/staging/".
+[[nodiscard]] inline std::string staging_directory_target(const Volume& v) {
+  return v.path + '/' + std::string(reserved_segment) + "/staging/";
+}
+
 // Returns the request target of a staging file on volume v. Staged overwrites are written
 // there and then moved onto the key; `token` is unique per PUT and has no '/'.
 [[nodiscard]] inline std::string staging_target(const Volume& v, std::string_view token) {
-  return v.path + '/' + std::string(reserved_segment) + "/staging/" + std::string(token);
+  return staging_directory_target(v) + std::string(token);
 }
 
 // Returns the absolute URL of key on the volume whose normalised URL is volume_url; this is

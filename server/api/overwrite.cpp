@@ -4,8 +4,8 @@
 #include "copies.h"
 #include "log.h"
 #include "run_all.h"
+#include "volume/staging.h"
 
-#include "mkv/autoindex.h"
 #include "mkv/rollback.h"
 #include "mkv/volume.h"
 #include "mkv/volume_answer.h"
@@ -19,9 +19,6 @@
 namespace mkv {
 
 namespace {
-
-// The largest staging directory listing read.
-constexpr std::uint64_t listing_limit = std::uint64_t{1} << 30;
 
 // Moves one staged file onto the key; sets moved when the volume did, or, when recovering,
 // when the staged file is gone (moved by the run that a crash cut short).
@@ -48,15 +45,11 @@ std::vector<Destination> staged_copies(App& app, const Intent& intent) {
 
 // Deletes, on volume, every staging file whose token is not in keep.
 net::awaitable<void> remove_strays(VolumePool& volume, const std::set<std::string>& keep) {
-  const std::string directory =
-      volume.volume().path + '/' + std::string(reserved_segment) + "/staging/";
-  auto listing = co_await volume_get(volume, directory, listing_limit);
-  if (!listing || classify_answer(VolumeVerb::get, listing->status) != Answer::done) co_return;
-  auto entries = parse_autoindex(listing->body);
-  if (!entries) co_return;
+  auto listing = co_await list_staging(volume);
+  if (!listing) co_return;
   std::vector<std::string> strays;
-  for (const auto& e : *entries) {
-    if (e.kind == ListingKind::file && !keep.contains(e.name)) strays.push_back(e.name);
+  for (const auto& e : listing->files) {
+    if (!keep.contains(e.name)) strays.push_back(e.name);
   }
   co_await run_all(strays.size(), [&](std::size_t i) {
     return remove_quietly(volume, staging_target(volume.volume(), strays[i]));

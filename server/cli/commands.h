@@ -20,5 +20,6 @@ int serve_command(const Invocation& invocation, const std::vector<std::string>& 
 int rebuild_command(const Invocation& invocation, const std::vector<std::string>& args);
 int rebalance_command(const Invocation& invocation, const std::vector<std::string>& args);
 int verify_command(const Invocation& invocation, const std::vector<std::string>& args);
+int gc_command(const Invocation& invocation, const std::vector<std::string>& args);
 
 }  // namespace mkv::cli

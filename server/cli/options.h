@@ -26,7 +26,8 @@ inline constexpr const char* usage_text =
     "  rebuild     rebuild the index from what the volumes hold (`mkv rebuild --help`)\n"
     "  rebalance   move copies onto their placement after the volumes or N changed\n"
     "              (`mkv rebalance --help`)\n"
-    "  verify      check every copy against its checksum, and repair (`mkv verify --help`)\n";
+    "  verify      check every copy against its checksum, and repair (`mkv verify --help`)\n"
+    "  gc          delete the files no record names, once old enough (`mkv gc --help`)\n";
 
 // What the global options name: the index and the cluster.
 struct Invocation {

@@ -17,6 +17,7 @@ int run_command(const std::string& command, const Invocation& invocation,
   if (command == "rebuild") return rebuild_command(invocation, args);
   if (command == "rebalance") return rebalance_command(invocation, args);
   if (command == "verify") return verify_command(invocation, args);
+  if (command == "gc") return gc_command(invocation, args);
   return serve_command(invocation, args);
 }
 
@@ -56,7 +57,7 @@ int run(int argc, char** argv) {
     const auto command = vars["command"].as<std::string>();
     if (vars.count("help")) args.push_back("--help");
     if (command != "serve" && command != "rebuild" && command != "rebalance" &&
-        command != "verify") {
+        command != "verify" && command != "gc") {
       std::cerr << "mkv: unknown command " << command << "\n" << usage_text;
       return 2;
     }

@@ -93,7 +93,8 @@ net::awaitable<Result<Fetched>> volume_get(VolumePool& volume, std::string targe
                                            std::uint64_t limit) {
   auto response = co_await exchange(volume, request_head("GET", target, volume.volume()), limit);
   if (!response) co_return response.error();
-  co_return Fetched{response->result_int(), std::move(response->body())};
+  co_return Fetched{response->result_int(), std::move(response->body()),
+                    std::string((*response)[http::field::date])};
 }
 
 }  // namespace mkv

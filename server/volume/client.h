@@ -56,10 +56,12 @@ class VolumeClient {
   std::map<std::string, std::unique_ptr<VolumePool>, std::less<>> pools_;
 };
 
-// A whole answer to a GET: the status and the body.
+// A whole answer to a GET: the status, the body, and the Date field ("" without one): the
+// volume's clock when it answered.
 struct Fetched {
   unsigned status = 0;
   std::string body;
+  std::string date;
 };
 
 // DELETE target on the volume; returns the status (204, 404, ...).

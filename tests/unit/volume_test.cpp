@@ -55,6 +55,8 @@ TEST_CASE("targets and locations of a key on a volume") {
   CHECK(mkv::volume_target(plain, "a b/c") == "/a%20b/c");
   CHECK(mkv::volume_target(prefixed, "a b/c") == "/data/a%20b/c");
   CHECK(mkv::staging_target(prefixed, "0f") == "/data/.mkv/staging/0f");
+  CHECK(mkv::staging_directory_target(plain) == "/.mkv/staging/");
+  CHECK(mkv::staging_directory_target(prefixed) == "/data/.mkv/staging/");
   CHECK(mkv::volume_directory_target(prefixed, "a b") == "/data/a%20b/");
   CHECK(mkv::volume_location("http://v:1/data", "what?") == "http://v:1/data/what%3F");
 }
