@@ -3,11 +3,13 @@
 
 #include "admin/job_stream.h"
 #include "http/reply.h"
+#include "jobs/gc_job.h"
 #include "jobs/rebalance_job.h"
 #include "jobs/verify_job.h"
 #include "log.h"
 
 #include "mkv/admin_request.h"
+#include "mkv/gc.h"
 #include "mkv/rebalance_report.h"
 #include "mkv/verify.h"
 
@@ -38,6 +40,7 @@ struct VerifyReport {
     return format_verify_summary(s, repair);
   }
   bool succeeded(const VerifyJob& job) const { return verified(job.summary()); }
+  JobLine note_kind(std::string_view) const { return JobLine::note; }
   void gauge(const VerifyJob& job, JobGauges& g) const {
     const VerifySummary& s = job.summary();
     g.keys = s.keys;
@@ -66,12 +69,44 @@ struct RebalanceReport {
   bool succeeded(const RebalanceJob& job) const {
     return job.progress().keys_failed == 0 && job.progress().delete_failures == 0;
   }
+  JobLine note_kind(std::string_view) const { return JobLine::note; }
   void gauge(const RebalanceJob& job, JobGauges& g) const {
     const RebalanceProgress& p = job.progress();
     g.keys = p.keys_scanned;
     g.bytes = p.bytes;
     g.fixed = p.keys_moved;
     g.failures = p.keys_failed + p.delete_failures;
+  }
+};
+
+// How gc reports online: as the offline command does (cli/gc_command.cpp): the dry run's list
+// on standard output.
+struct GcReport {
+  static constexpr std::string_view name = "gc";
+  GcRequest request;
+
+  GcSummary at(const GcJob& job, double seconds) const {
+    GcSummary s = job.summary();
+    s.seconds = seconds;
+    return s;
+  }
+  std::string progress(const GcJob& job, double seconds) const {
+    return format_gc_progress(at(job, seconds), request.dry_run);
+  }
+  std::string summary(const GcJob& job, double seconds) const {
+    return format_gc_summary(at(job, seconds), static_cast<std::int64_t>(request.grace_seconds),
+                             request.dry_run);
+  }
+  bool succeeded(const GcJob& job) const { return gc_complete(job.summary()); }
+  JobLine note_kind(std::string_view note) const {
+    return request.dry_run && note.starts_with("would delete ") ? JobLine::out : JobLine::note;
+  }
+  void gauge(const GcJob& job, JobGauges& g) const {
+    const GcSummary& s = job.summary();
+    g.keys = s.files;
+    g.bytes = s.bytes_freed;
+    g.fixed = s.deleted + s.reclaimed;
+    g.failures = s.failures + s.unreadable;
   }
 };
 
@@ -169,6 +204,14 @@ net::awaitable<void> serve_admin(App& app, beast::tcp_stream stream) {
     VerifyJob job(app.index, app.writer, app.locks, app.volumes, app.hashers, settings);
     co_await stream_job(app, stream, job, VerifyReport{v.repair});
     log_line("admin: verify ended: " + format_verify_progress(job.summary()));
+  } else if (asked->what == AdminRequest::What::gc) {
+    const GcRequest& g = asked->gc;
+    log_line(std::string("admin: gc") + (g.dry_run ? " --dry-run" : "") + " --grace " +
+             std::to_string(g.grace_seconds) + " started");
+    GcJob job(app.index, app.volumes, app.locks, *app.topology.load(),
+              GcSettings{g.dry_run, std::chrono::seconds(g.grace_seconds), g.concurrency});
+    co_await stream_job(app, stream, job, GcReport{g});
+    log_line("admin: gc ended: " + format_gc_progress(job.summary(), g.dry_run));
   } else if (asked->what == AdminRequest::What::rebalance) {
     co_await rebalance(app, stream, asked->rebalance);
   } else {

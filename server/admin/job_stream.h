@@ -2,7 +2,9 @@
 // connection's io_context while its notes, progress line, closing report and exit status
 // stream back as lines (mkv/admin_request.h) in a chunked reply. The client half-closing the
 // connection (the CLI's Ctrl-C), a client gone, or the server stopping asks the job to stop at
-// its next safe point; the job always runs to that point, never cut off mid-key.
+// its next safe point; the job always runs to that point, never cut off mid-key. A report
+// describes the job: its name, progress(job, seconds), summary(job, seconds), succeeded(job),
+// gauge(job, gauges) and note_kind(note) (note, or out for a line of standard output).
 #pragma once
 
 #include "admin/metrics.h"
@@ -98,7 +100,7 @@ net::awaitable<void> report_job(App& app, beast::tcp_stream& stream, Job& job, J
                                           ": stopping at a safe point (the keys in hand are "
                                           "finished first)");
     }
-    for (const auto& note : job.take_notes()) text += job_line(JobLine::note, note);
+    for (const auto& note : job.take_notes()) text += job_line(report.note_kind(note), note);
     report.gauge(job, gauges);
     const auto now = std::chrono::steady_clock::now();
     if (run.done || now - last_progress >= std::chrono::seconds(1)) {

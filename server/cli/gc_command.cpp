@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include "drive.h"
+#include "online.h"
 #include "progress_line.h"
 
 #include "index/backend.h"
@@ -10,6 +11,8 @@
 #include "jobs/gc_job.h"
 
 #include "mkv/gc.h"
+
+#include <boost/url/url.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -30,7 +33,8 @@ constexpr const char* gc_text =
     "deleted. This makes a DELETE whose copies could not all be deleted stick: without gc the\n"
     "next rebuild indexes the copy left behind again. --dry-run lists what would be deleted on\n"
     "stdout and deletes nothing. --grace defaults to 3600 s, far longer than any write in\n"
-    "flight. Refuses while `mkv serve` (or another command) owns DB.\n"
+    "flight. While `mkv serve` owns DB, the job runs inside that server (on the volumes it\n"
+    "places by) while it keeps serving; Ctrl-C stops it after the files in hand.\n"
     "Exit status: 0 every orphan deleted (or listed), 1 otherwise (a volume that could not be\n"
     "read, a delete that failed), 2 bad command line.\n";
 
@@ -77,6 +81,11 @@ int gc_command(const Invocation& invocation, const std::vector<std::string>& arg
   const std::string& db = invocation.db;
   auto owner = IndexBackend::claim(db, "gc");
   if (!owner) {
+    boost::urls::url target("/jobs/gc");
+    if (settings.dry_run) target.params().append({"dry-run", "1"});
+    target.params().append({"grace", std::to_string(grace)});
+    target.params().append({"concurrency", std::to_string(settings.concurrency)});
+    if (auto code = run_online(db, "gc", std::string(target.buffer()))) return *code;
     progress.print("mkv gc: " + owner.error().detail + '\n');
     return 1;
   }

@@ -278,6 +278,7 @@ GcJob::GcJob(IndexBackend& index, VolumeClient& volumes, KeyLocks& locks, Topolo
 }
 
 net::awaitable<Result<bool>> GcJob::step() {
+  if (stopping_) co_return false;
   work_.budget = gc_work_per_step;
   GcStep step{index_, volumes_, locks_, topology_, settings_, work_, summary_, notes_,
               net::steady_timer(co_await net::this_coro::executor,

@@ -45,6 +45,11 @@ class GcJob {
   // counted in summary() and told in take_notes(), and the walk goes on without them.
   net::awaitable<Result<bool>> step();
 
+  // Asks the job to stop after the listings and deletions in hand: the next step() returns
+  // false. Nothing is left half done (a file is deleted whole or kept).
+  void request_stop() { stopping_ = true; }
+  bool stopping() const { return stopping_; }
+
   // What was found and done so far (seconds is left to the driver, which keeps the time).
   const GcSummary& summary() const { return summary_; }
 
@@ -86,6 +91,7 @@ class GcJob {
   Work work_;
   GcSummary summary_;
   std::vector<std::string> notes_;
+  bool stopping_ = false;
 };
 
 }  // namespace mkv

@@ -76,9 +76,9 @@ net::awaitable<Result<bool>> RebalanceJob::step() {
       if (!journal) co_return journal.error();
       notes_.push_back("rebalance: finishing the interrupted run recorded in the journal (" +
                        std::to_string(journal->size()) + " keys)");
-      pending_ = std::move(*journal);
-      pending_since_ = std::chrono::steady_clock::now() - grace_;  // its redirects are old
-      if (auto finished = co_await delete_pending(); !finished) co_return finished.error();
+      // Its redirects are old: due at once.
+      pending_.push_back({std::move(*journal), std::chrono::steady_clock::now() - grace_});
+      if (auto finished = co_await delete_pending(true); !finished) co_return finished.error();
       if (auto removed = index_.remove_journal(rebalance_journal); !removed) {
         co_return removed.error();
       }
@@ -101,7 +101,7 @@ net::awaitable<Result<bool>> RebalanceJob::step() {
   }
   // The end (or a stop): the last page's old copies, then the journal; a run that placed every
   // key records the topology it placed them by.
-  if (auto finished = co_await delete_pending(); !finished) co_return finished.error();
+  if (auto finished = co_await delete_pending(true); !finished) co_return finished.error();
   if (journal_written_) {
     if (auto removed = index_.remove_journal(rebalance_journal); !removed) {
       co_return removed.error();
@@ -237,32 +237,40 @@ net::awaitable<void> RebalanceJob::clean_key(const JournalEntry& entry, std::uin
   }
 }
 
-// Once the grace period since their records changed has passed, deletes the old copies of the
-// page moved last. Fails, keeping the journal for the next run, if a delete failed.
-net::awaitable<Result<void>> RebalanceJob::delete_pending() {
-  if (pending_.empty()) co_return Result<void>{};
+// Deletes the old copies of the pages moved whose grace period has passed (with all, of every
+// page moved, waiting for each to be due). Fails, keeping the journal for the next run, if a
+// delete failed.
+net::awaitable<Result<void>> RebalanceJob::delete_pending(bool all) {
   net::steady_timer wait(co_await net::this_coro::executor);
-  wait.expires_at(pending_since_ + grace_);
-  co_await wait.async_wait(as_values);
-  std::uint64_t failed = 0;
-  co_await for_each_bounded(pending_.size(), concurrency_,
-                            [&](std::size_t i) { return clean_key(pending_[i], failed); });
-  pending_.clear();
-  if (failed > 0) {
-    counts_.delete_failures += failed;
-    co_return Error::volume_request_failed(std::to_string(failed) +
-                                           " deletes failed; the journal keeps them for the "
-                                           "next run");
+  while (!pending_.empty()) {
+    const auto due = pending_.front().since + grace_;
+    if (!all && due > std::chrono::steady_clock::now()) break;
+    wait.expires_at(due);
+    co_await wait.async_wait(as_values);
+    const std::vector<JournalEntry> entries = std::move(pending_.front().entries);
+    pending_.pop_front();
+    std::uint64_t failed = 0;
+    co_await for_each_bounded(entries.size(), concurrency_,
+                              [&](std::size_t i) { return clean_key(entries[i], failed); });
+    if (failed > 0) {
+      counts_.delete_failures += failed;
+      co_return Error::volume_request_failed(std::to_string(failed) +
+                                             " deletes failed; the journal keeps them for the "
+                                             "next run");
+    }
   }
   co_return Result<void>{};
 }
 
-// Journals a page's moves together with the previous page's (whose old copies are still to be
-// deleted), moves each key under its lock, then deletes the previous page's old copies.
+// Journals a page's moves together with the pages whose old copies are still to be deleted,
+// moves each key under its lock, then deletes the old copies whose grace period has passed.
 net::awaitable<Result<void>> RebalanceJob::execute_page(std::vector<Move> moves) {
   std::vector<JournalEntry> fresh = journal_entries(moves);
   if (!fresh.empty()) {
-    std::vector<JournalEntry> journal = pending_;
+    std::vector<JournalEntry> journal;
+    for (const auto& page : pending_) {
+      journal.insert(journal.end(), page.entries.begin(), page.entries.end());
+    }
     journal.insert(journal.end(), fresh.begin(), fresh.end());
     if (auto written = index_.write_journal(rebalance_journal, encode_journal(journal));
         !written) {
@@ -272,12 +280,8 @@ net::awaitable<Result<void>> RebalanceJob::execute_page(std::vector<Move> moves)
   }
   co_await for_each_bounded(moves.size(), concurrency_,
                             [&](std::size_t i) { return move_key(moves[i], fresh[i]); });
-  if (auto deleted = co_await delete_pending(); !deleted) co_return deleted.error();
-  if (!fresh.empty()) {
-    pending_ = std::move(fresh);
-    pending_since_ = std::chrono::steady_clock::now();
-  }
-  co_return Result<void>{};
+  if (!fresh.empty()) pending_.push_back({std::move(fresh), std::chrono::steady_clock::now()});
+  co_return co_await delete_pending(false);
 }
 
 Result<std::string> rebalance_dry_run(IndexBackend& index, const Topology& target) {

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,7 +65,7 @@ class RebalanceJob {
 
  private:
   net::awaitable<Result<void>> execute_page(std::vector<Move> moves);
-  net::awaitable<Result<void>> delete_pending();
+  net::awaitable<Result<void>> delete_pending(bool all);
   net::awaitable<void> clean_key(const JournalEntry& entry, std::uint64_t& failed);
   net::awaitable<void> move_key(const Move& planned, JournalEntry& journalled);
   net::awaitable<Result<void>> copy_move(const Move& m, const std::string& target_url);
@@ -78,9 +79,13 @@ class RebalanceJob {
   Topology target_;
   std::size_t concurrency_;
   std::chrono::milliseconds grace_;
-  // The journalled keys of the page moved last, whose old copies wait for the grace period.
-  std::vector<JournalEntry> pending_;
-  std::chrono::steady_clock::time_point pending_since_;
+  // The journalled keys of the pages moved whose old copies wait for the grace period, oldest
+  // first, each with the time its records changed.
+  struct PendingPage {
+    std::vector<JournalEntry> entries;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::deque<PendingPage> pending_;
   RebalanceProgress counts_;
   std::vector<std::string> notes_;
   bool journal_checked_ = false;      // the first step has looked for a journal left behind
