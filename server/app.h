@@ -38,7 +38,8 @@ struct ServerSettings {
 
 // The shared parts of a server, owned by run_server() and outliving every connection. hashers
 // computes the MD5 of large PUT bodies beside the IO threads, so the hashing of a piece
-// overlaps its relay instead of adding to it.
+// overlaps its relay instead of adding to it (and runs the few long index reads an admin request
+// asks for, such as a rebalance's dry run).
 struct App {
   const ServerSettings& settings;
   CurrentTopology& topology;

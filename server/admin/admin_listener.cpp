@@ -142,7 +142,13 @@ net::awaitable<void> answer(beast::tcp_stream& stream, Reply reply) {
 // existing keys move while the server keeps serving. A dry run answers the plan.
 net::awaitable<void> rebalance(App& app, beast::tcp_stream& stream, const RebalanceRequest& r) {
   if (r.dry_run) {
-    auto planned = rebalance_dry_run(app.index, r.target);
+    // The plan reads the whole index: on the hashing pool, never on an IO thread.
+    auto planned = co_await net::co_spawn(
+        app.hashers,
+        [&]() -> net::awaitable<Result<std::string>> {
+          co_return rebalance_dry_run(app.index, r.target);
+        },
+        net::use_awaitable);
     if (!planned) {
       co_await answer(stream, error_reply(planned.error()));
       co_return;
