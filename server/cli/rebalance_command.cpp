@@ -75,8 +75,15 @@ int rebalance_command(const Invocation& invocation, const std::vector<std::strin
   ProgressLine progress;
   const std::string& db = invocation.db;
   const Topology& topology = invocation.topology;
+  // Checked first: the answer is the same offline and online.
+  if (topology.urls.size() < topology.replicas) {
+    progress.print("mkv rebalance: " +
+                   message(Error::not_enough_volumes(topology.replicas, topology.urls.size())) +
+                   '\n');
+    return 1;
+  }
   auto owner = IndexBackend::claim(db, "rebalance");
-  if (!owner && topology.urls.size() >= topology.replicas) {
+  if (!owner) {
     if (auto code = run_online(db, "rebalance",
                                online_target(topology, vars.count("dry-run") > 0, grace,
                                              job_settings.concurrency))) {
@@ -89,12 +96,6 @@ int rebalance_command(const Invocation& invocation, const std::vector<std::strin
   }
   if (!IndexBackend::exists(db)) {
     progress.print("mkv rebalance: there is no index at " + db + '\n');
-    return 1;
-  }
-  if (topology.urls.size() < topology.replicas) {
-    progress.print("mkv rebalance: " +
-                   message(Error::not_enough_volumes(topology.replicas, topology.urls.size())) +
-                   '\n');
     return 1;
   }
   auto index = IndexBackend::open(db);
