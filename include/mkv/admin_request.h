@@ -17,8 +17,10 @@
 #include "mkv/volume.h"
 
 #include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 #include <boost/url/url_view.hpp>
 
+#include <array>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -204,6 +206,51 @@ inline constexpr std::uint64_t max_job_concurrency = 1024;
     request.rebalance.target = make_topology(std::move(*volumes), replicas);
   }
   return request;
+}
+
+// Returns the admin target that asks for request (the inverse of parse_admin_request: what the
+// CLI sends to hand a job to a running server). Settings at their defaults are left out,
+// except concurrency, which is always named.
+[[nodiscard]] inline std::string admin_target(const AdminRequest& request) {
+  const auto number = [](double value) {
+    std::array<char, 64> text{};
+    const auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), value);
+    return ec == std::errc() ? std::string(text.data(), end) : std::string("0");
+  };
+  boost::urls::url target;
+  switch (request.what) {
+    case AdminRequest::What::metrics: return "/metrics";
+    case AdminRequest::What::verify: {
+      const VerifyRequest& v = request.verify;
+      target.set_path("/jobs/verify");
+      if (v.repair) target.params().append({"repair", "1"});
+      if (!v.prefix.empty()) target.params().append({"prefix", v.prefix});
+      if (v.rate_mb > 0) target.params().append({"rate", number(v.rate_mb)});
+      target.params().append({"concurrency", std::to_string(v.concurrency)});
+      break;
+    }
+    case AdminRequest::What::gc: {
+      const GcRequest& g = request.gc;
+      target.set_path("/jobs/gc");
+      if (g.dry_run) target.params().append({"dry-run", "1"});
+      target.params().append({"grace", std::to_string(g.grace_seconds)});
+      target.params().append({"concurrency", std::to_string(g.concurrency)});
+      break;
+    }
+    case AdminRequest::What::rebalance: {
+      const RebalanceRequest& r = request.rebalance;
+      std::string volumes;
+      for (const auto& url : r.target.urls) volumes += (volumes.empty() ? "" : ",") + url;
+      target.set_path("/jobs/rebalance");
+      target.params().append({"volumes", volumes});
+      target.params().append({"replicas", std::to_string(r.target.replicas)});
+      if (r.dry_run) target.params().append({"dry-run", "1"});
+      target.params().append({"grace", std::to_string(r.grace_seconds)});
+      target.params().append({"concurrency", std::to_string(r.concurrency)});
+      break;
+    }
+  }
+  return std::string(target.buffer());
 }
 
 // The kinds of line a job's stream carries.

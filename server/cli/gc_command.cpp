@@ -10,9 +10,8 @@
 #include "index/key_locks.h"
 #include "jobs/gc_job.h"
 
+#include "mkv/admin_request.h"
 #include "mkv/gc.h"
-
-#include <boost/url/url.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -81,11 +80,9 @@ int gc_command(const Invocation& invocation, const std::vector<std::string>& arg
   const std::string& db = invocation.db;
   auto owner = IndexBackend::claim(db, "gc");
   if (!owner) {
-    boost::urls::url target("/jobs/gc");
-    if (settings.dry_run) target.params().append({"dry-run", "1"});
-    target.params().append({"grace", std::to_string(grace)});
-    target.params().append({"concurrency", std::to_string(settings.concurrency)});
-    if (auto code = run_online(db, "gc", std::string(target.buffer()))) return *code;
+    AdminRequest online{AdminRequest::What::gc};
+    online.gc = {settings.dry_run, static_cast<std::uint64_t>(grace), settings.concurrency};
+    if (auto code = run_online(db, "gc", admin_target(online))) return *code;
     progress.print("mkv gc: " + owner.error().detail + '\n');
     return 1;
   }

@@ -9,9 +9,8 @@
 #include "index/backend.h"
 #include "jobs/rebalance_job.h"
 
+#include "mkv/admin_request.h"
 #include "mkv/rebalance_report.h"
-
-#include <boost/url/url.hpp>
 
 #include <iostream>
 
@@ -45,18 +44,6 @@ void report(ProgressLine& progress, RebalanceJob& job) {
   progress.show(format_rebalance_progress(p));
 }
 
-// Returns the admin target that runs this rebalance inside a running server.
-std::string online_target(const Topology& topology, bool dry_run, unsigned grace,
-                          std::size_t concurrency) {
-  boost::urls::url target("/jobs/rebalance");
-  target.params().append({"volumes", join(topology.urls, ",")});
-  target.params().append({"replicas", std::to_string(topology.replicas)});
-  if (dry_run) target.params().append({"dry-run", "1"});
-  target.params().append({"grace", std::to_string(grace)});
-  target.params().append({"concurrency", std::to_string(concurrency)});
-  return std::string(target.buffer());
-}
-
 }  // namespace
 
 int rebalance_command(const Invocation& invocation, const std::vector<std::string>& args) {
@@ -84,11 +71,9 @@ int rebalance_command(const Invocation& invocation, const std::vector<std::strin
   }
   auto owner = IndexBackend::claim(db, "rebalance");
   if (!owner) {
-    if (auto code = run_online(db, "rebalance",
-                               online_target(topology, vars.count("dry-run") > 0, grace,
-                                             job_settings.concurrency))) {
-      return *code;
-    }
+    AdminRequest online{AdminRequest::What::rebalance};
+    online.rebalance = {topology, vars.count("dry-run") > 0, grace, job_settings.concurrency};
+    if (auto code = run_online(db, "rebalance", admin_target(online))) return *code;
   }
   if (!owner) {
     progress.print("mkv rebalance: " + owner.error().detail + '\n');

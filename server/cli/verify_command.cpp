@@ -9,9 +9,8 @@
 #include "index/backend.h"
 #include "jobs/verify_job.h"
 
+#include "mkv/admin_request.h"
 #include "mkv/verify.h"
-
-#include <boost/url/url.hpp>
 
 #include <algorithm>
 #include <iostream>
@@ -44,16 +43,6 @@ void report(ProgressLine& progress, VerifyJob& job) {
   progress.show(format_verify_progress(s));
 }
 
-// Returns the admin target that runs this verify inside a running server.
-std::string online_target(const VerifySettings& settings, double rate_mb) {
-  boost::urls::url target("/jobs/verify");
-  if (settings.repair) target.params().append({"repair", "1"});
-  if (!settings.prefix.empty()) target.params().append({"prefix", settings.prefix});
-  if (rate_mb > 0) target.params().append({"rate", std::to_string(rate_mb)});
-  target.params().append({"concurrency", std::to_string(settings.concurrency)});
-  return std::string(target.buffer());
-}
-
 }  // namespace
 
 int verify_command(const Invocation& invocation, const std::vector<std::string>& args) {
@@ -80,7 +69,9 @@ int verify_command(const Invocation& invocation, const std::vector<std::string>&
   const std::string& db = invocation.db;
   auto owner = IndexBackend::claim(db, "verify");
   if (!owner) {
-    if (auto code = run_online(db, "verify", online_target(settings, rate_mb))) return *code;
+    AdminRequest online{AdminRequest::What::verify};
+    online.verify = {settings.repair, settings.prefix, rate_mb, settings.concurrency};
+    if (auto code = run_online(db, "verify", admin_target(online))) return *code;
     progress.print("mkv verify: " + owner.error().detail + '\n');
     return 1;
   }

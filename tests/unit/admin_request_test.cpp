@@ -119,6 +119,37 @@ TEST_CASE("an online rebalance names the topology to move to") {
   }
 }
 
+TEST_CASE("admin_target is what parse_admin_request reads back") {
+  std::vector<AdminRequest> requests(6);
+  requests[1].what = AdminRequest::What::verify;
+  requests[2].what = AdminRequest::What::verify;
+  requests[2].verify = {true, "a b&c/é?#", 0.25, 3};
+  requests[3].what = AdminRequest::What::gc;
+  requests[3].gc = {true, 0, 7};
+  requests[4].what = AdminRequest::What::rebalance;
+  requests[4].rebalance.target =
+      mkv::make_topology(mkv::parse_volume_list("http://a:1,http://b:2/x").value(), 2);
+  requests[5] = requests[4];
+  requests[5].rebalance.dry_run = true;
+  requests[5].rebalance.grace_seconds = 0;
+  requests[5].rebalance.concurrency = 9;
+  for (auto& r : requests) {
+    // One concurrency travels for every kind of job.
+    const std::size_t c = r.what == AdminRequest::What::gc          ? r.gc.concurrency
+                          : r.what == AdminRequest::What::rebalance ? r.rebalance.concurrency
+                                                                    : r.verify.concurrency;
+    if (r.what != AdminRequest::What::metrics) {
+      r.verify.concurrency = r.gc.concurrency = r.rebalance.concurrency = c;
+    }
+    const std::string target = mkv::admin_target(r);
+    CAPTURE(target);
+    const std::string method = r.what == AdminRequest::What::metrics ? "GET" : "POST";
+    auto parsed = mkv::parse_admin_request(method, target);
+    REQUIRE(parsed.has_value());
+    CHECK(*parsed == r);
+  }
+}
+
 TEST_CASE("job stream lines round-trip, one line each") {
   const struct {
     JobLine kind;
