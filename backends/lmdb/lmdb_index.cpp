@@ -9,6 +9,8 @@
 //   "blobs"    bucket key -> bucket value (lmdb_bucket.h).
 //   "intents"  token -> varint key length, key, the previous record as a bucket entry (of
 //              format 2, with an empty suffix), then the staged volumes (encode_volumes).
+//   "repairs"  the keys marked for repair, in buckets as "blobs" keeps them (each entry's
+//              record empty), so that long keys are kept and walked in order alike.
 //
 // Long keys. An LMDB key is at most B = mdb_env_get_maxkeysize() bytes (511 in Debian's
 // build); mkv keys are up to 1024 bytes. Cutting keys to their first B bytes keeps their order
@@ -42,6 +44,7 @@ constexpr std::string_view format_name = "mkv-lmdb ";
 struct Databases {
   MDB_dbi blobs = 0;
   MDB_dbi intents = 0;
+  MDB_dbi repairs = 0;
 };
 
 // Rewrites every value of the database dbi with upgrade (nullopt: malformed, reported with
@@ -89,6 +92,8 @@ constexpr Migration migrations[] = {
     [](MDB_txn*, const Databases&) -> Result<bool> { return true; },
     // 2 -> 3: checksums and write times.
     add_checksums,
+    // 3 -> 4: the "repairs" database, which opening creates.
+    [](MDB_txn*, const Databases&) -> Result<bool> { return true; },
 };
 constexpr unsigned format_version = static_cast<unsigned>(std::size(migrations));
 
@@ -181,6 +186,26 @@ Result<bool> write_intent(MDB_txn* txn, MDB_dbi intents, const Write& write) {
   return true;
 }
 
+// Sets or clears the repair mark of the key cut into bucket and suffix. Returns false when the
+// map is full.
+Result<bool> write_repair_mark(MDB_txn* txn, MDB_dbi repairs, std::string_view bucket,
+                               std::string_view suffix, RepairMark mark) {
+  auto old = find_bucket(txn, repairs, bucket);
+  if (!old) return old.error();
+  if (!*old && mark == RepairMark::clear) return true;
+  const auto updated = rewrite_bucket(old->value_or(""), suffix,
+                                      mark == RepairMark::set ? std::optional(Record{})
+                                                              : std::optional<Record>());
+  if (!updated) return corrupt_bucket(bucket);
+  MDB_val k = as_val(bucket);
+  MDB_val v = as_val(*updated);
+  const int rc = updated->empty() ? mdb_del(txn, repairs, &k, nullptr)
+                                  : mdb_put(txn, repairs, &k, &v, 0);
+  if (rc == MDB_MAP_FULL) return false;
+  if (rc != MDB_SUCCESS) return lmdb_error(rc);
+  return true;
+}
+
 // Applies one write inside txn if its condition holds; returns what became of it, or nullopt
 // when the map is full.
 Result<std::optional<Applied>> write_one(MDB_txn* txn, const Databases& dbs,
@@ -207,6 +232,11 @@ Result<std::optional<Applied>> write_one(MDB_txn* txn, const Databases& dbs,
   auto intent = write_intent(txn, dbs.intents, write);
   if (!intent) return intent.error();
   if (!*intent) return std::optional<Applied>();
+  if (write.repair != RepairMark::keep) {
+    auto marked = write_repair_mark(txn, dbs.repairs, bucket, suffix, write.repair);
+    if (!marked) return marked.error();
+    if (!*marked) return std::optional<Applied>();
+  }
   return std::optional(Applied::written);
 }
 
@@ -261,6 +291,7 @@ Result<std::optional<Databases>> try_open_databases(MDB_env* env, std::size_t bu
   int rc = mdb_dbi_open(raw, "meta", MDB_CREATE, &meta);
   if (rc == MDB_SUCCESS) rc = mdb_dbi_open(raw, "blobs", MDB_CREATE, &dbs.blobs);
   if (rc == MDB_SUCCESS) rc = mdb_dbi_open(raw, "intents", MDB_CREATE, &dbs.intents);
+  if (rc == MDB_SUCCESS) rc = mdb_dbi_open(raw, "repairs", MDB_CREATE, &dbs.repairs);
   if (rc != MDB_SUCCESS) return lmdb_error(rc);
 
   auto format = find_bucket(raw, meta, "format");
@@ -328,7 +359,7 @@ Result<LmdbIndex> LmdbIndex::open(const std::string& path, std::size_t initial_m
   state->path = path;
   state->env = Env(raw);
   // An existing file keeps its larger recorded map size.
-  int rc = mdb_env_set_maxdbs(raw, 3);
+  int rc = mdb_env_set_maxdbs(raw, 4);
   if (rc == MDB_SUCCESS) rc = mdb_env_set_maxreaders(raw, max_readers);
   if (rc == MDB_SUCCESS) rc = mdb_env_set_mapsize(raw, initial_map_bytes);
   if (rc == MDB_SUCCESS) rc = mdb_env_open(raw, path.c_str(), MDB_NOSUBDIR | MDB_NOTLS, 0644);
@@ -413,6 +444,20 @@ Result<std::vector<Intent>> LmdbIndex::intents() {
   }
   if (rc != MDB_NOTFOUND) return lmdb_error(rc);
   return intents;
+}
+
+Result<std::vector<std::string>> LmdbIndex::repairs(std::string_view start, std::size_t limit) {
+  std::vector<std::string> keys;
+  if (limit == 0) return keys;
+  auto txn = begin(state_->env.get(), state_->gate, MDB_RDONLY);
+  if (!txn) return txn.error();
+  const auto walked = walk_from(txn->txn.get(), state_->dbs.repairs, state_->bucket_bytes, start,
+                                [&](const std::string& key, const BucketEntry&) {
+                                  keys.push_back(key);
+                                  return keys.size() < limit;
+                                });
+  if (!walked) return walked.error();
+  return keys;
 }
 
 Result<std::vector<Applied>> LmdbIndex::apply(std::span<const Write> batch) {

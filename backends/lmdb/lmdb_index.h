@@ -65,6 +65,7 @@ class LmdbIndex {
   Result<std::vector<Applied>> apply(std::span<const Write> batch);
   // Returns every intent recorded and not yet ended, in token order.
   Result<std::vector<Intent>> intents();
+  Result<std::vector<std::string>> repairs(std::string_view start, std::size_t limit);
 
   // The journal called name: path + "." + name + "-journal".
   Result<std::optional<std::string>> read_journal(std::string_view name);

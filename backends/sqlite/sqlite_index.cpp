@@ -46,6 +46,10 @@ constexpr const char* end_intent_sql = "DELETE FROM intents WHERE token = ?1";
 constexpr const char* intents_sql =
     "SELECT token, key, volumes, previous_volumes, previous_size, previous_md5,"
     " previous_modified FROM intents ORDER BY token";
+constexpr const char* mark_repair_sql = "INSERT OR IGNORE INTO repairs (key) VALUES (?1)";
+constexpr const char* clear_repair_sql = "DELETE FROM repairs WHERE key = ?1";
+constexpr const char* repairs_sql =
+    "SELECT key FROM repairs WHERE key >= ?1 ORDER BY key LIMIT ?2";
 
 // Binds a row limit; SQLite takes a signed 64-bit LIMIT.
 int bind_limit(sqlite3_stmt* stmt, int index, std::size_t limit) {
@@ -119,6 +123,8 @@ struct Writer {
   Statement erase;     // delete one row
   Statement begin_intent;  // record an intent
   Statement end_intent;    // remove an intent
+  Statement mark_repair;   // mark a key for repair
+  Statement clear_repair;  // remove a key's repair mark
 };
 
 // Returns the writer connection to the database at path, creating the file, switching it to
@@ -141,7 +147,9 @@ Result<Writer> open_writer(const std::string& path) {
                                   {&writer.put, put_sql},
                                   {&writer.erase, erase_sql},
                                   {&writer.begin_intent, begin_intent_sql},
-                                  {&writer.end_intent, end_intent_sql}});
+                                  {&writer.end_intent, end_intent_sql},
+                                  {&writer.mark_repair, mark_repair_sql},
+                                  {&writer.clear_repair, clear_repair_sql}});
       !ok) {
     return ok.error();
   }
@@ -220,6 +228,13 @@ Result<std::vector<Applied>> write_all(const Writer& writer, std::span<const Wri
     }
     if (auto written = write_row(writer, write.key, write.record); !written) return written.error();
     if (auto intent = write_intent(writer, write); !intent) return intent.error();
+    if (write.repair != RepairMark::keep) {
+      const StatementUse use(write.repair == RepairMark::set ? writer.mark_repair
+                                                             : writer.clear_repair);
+      int rc = bind_text(use.get(), 1, write.key);
+      if (rc == SQLITE_OK) rc = sqlite3_step(use.get());
+      if (rc != SQLITE_DONE) return database_error(writer.db.get());
+    }
     applied.push_back(Applied::written);
   }
   return applied;
@@ -233,6 +248,7 @@ struct Reader {
   Statement list_from;   // keys >= lower
   Statement scan;        // entries >= start
   Statement intents;     // every intent
+  Statement repairs;     // marked keys >= start
 };
 
 // Returns a new reader connection to the existing database at path.
@@ -245,7 +261,8 @@ Result<std::unique_ptr<Reader>> open_reader(const std::string& path) {
                                         {&reader->list_range, list_range_sql},
                                         {&reader->list_from, list_from_sql},
                                         {&reader->scan, scan_sql},
-                                        {&reader->intents, intents_sql}});
+                                        {&reader->intents, intents_sql},
+                                        {&reader->repairs, repairs_sql}});
       !ok) {
     return ok.error();
   }
@@ -400,6 +417,22 @@ Result<std::vector<Intent>> SqliteIndex::intents() {
   }
   if (rc != SQLITE_DONE) return database_error(db);
   return intents;
+}
+
+Result<std::vector<std::string>> SqliteIndex::repairs(std::string_view start,
+                                                      std::size_t limit) {
+  if (limit == 0) return std::vector<std::string>();
+  auto reader = state_->readers.borrow();
+  if (!reader) return reader.error();
+  sqlite3* db = (*reader)->db.get();
+  const StatementUse use((*reader)->repairs);
+  int rc = bind_text(use.get(), 1, start);
+  if (rc == SQLITE_OK) rc = bind_limit(use.get(), 2, limit);
+  if (rc != SQLITE_OK) return database_error(db);
+  std::vector<std::string> keys;
+  while ((rc = sqlite3_step(use.get())) == SQLITE_ROW) keys.push_back(column_string(use.get(), 0));
+  if (rc != SQLITE_DONE) return database_error(db);
+  return keys;
 }
 
 Result<std::vector<Applied>> SqliteIndex::apply(std::span<const Write> batch) {

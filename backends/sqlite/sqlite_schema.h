@@ -1,7 +1,7 @@
 // The SQLite index's schema and the one way it changes: numbered migrations, applied in place
 // when an index is opened.
 //
-// Schema, version 3 (the version is kept in PRAGMA user_version):
+// Schema, version 4 (the version is kept in PRAGMA user_version):
 //
 //   CREATE TABLE blobs (
 //     key      TEXT PRIMARY KEY NOT NULL,  -- the key's bytes; BINARY collation: memcmp order
@@ -18,6 +18,9 @@
 //     previous_size     INTEGER NOT NULL,
 //     previous_md5      BLOB,
 //     previous_modified INTEGER NOT NULL DEFAULT 0
+//   ) WITHOUT ROWID;
+//   CREATE TABLE repairs (                 -- keys marked for repair (Write::repair)
+//     key TEXT PRIMARY KEY NOT NULL
 //   ) WITHOUT ROWID;
 #pragma once
 
@@ -52,6 +55,8 @@ inline constexpr const char* migrations[] = {
     "ALTER TABLE blobs ADD COLUMN modified INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE intents ADD COLUMN previous_md5 BLOB;"
     "ALTER TABLE intents ADD COLUMN previous_modified INTEGER NOT NULL DEFAULT 0",
+    // 3 -> 4: the keys marked for repair.
+    "CREATE TABLE repairs (key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID",
 };
 
 // The schema version this build reads and writes.

@@ -41,6 +41,9 @@ concept Index = requires(I& index, I&& moved, std::string_view key,
   { index.apply(batch) } -> std::same_as<Result<std::vector<Applied>>>;
   // Returns every intent recorded and not yet ended, in token order.
   { index.intents() } -> std::same_as<Result<std::vector<Intent>>>;
+  // Returns up to limit keys marked for repair (Write::repair) that are >= start, in
+  // ascending order. A mark outlives its key: repair clears the marks of keys deleted since.
+  { index.repairs(key, limit) } -> std::same_as<Result<std::vector<std::string>>>;
 
   // ---- Journals: a job's record of the work it has started (text it wrote, kept durably)
   // Returns the journal called name, or nullopt if there is none.

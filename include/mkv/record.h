@@ -86,15 +86,27 @@ struct Intent {
   friend bool operator==(const Intent&, const Intent&) = default;
 };
 
+// What a write does to its key's repair mark. A key is marked when its record names copies off
+// its placement or fewer than r of them (a PUT that fell back to other volumes, an overwrite
+// some volumes did not take): the index keeps the marked keys so that they are found again
+// without reading every record, and repair clears the mark once the copies are in place.
+enum class RepairMark {
+  keep,   // leave the mark as it is
+  set,    // mark the key
+  clear,  // remove its mark
+};
+
 // One change to the index: store record under key, or remove key when record is empty; applied
 // only when expected holds for the key's record at that moment. With it, in its transaction,
-// an intent may begin (be recorded) or end (be removed, by token).
+// an intent may begin (be recorded) or end (be removed, by token), and the key's repair mark
+// change.
 struct Write {
   std::string key;
   std::optional<Record> record;
   Expected expected = Expected::anything();
   std::optional<Intent> begin_intent = std::nullopt;
   std::optional<std::string> end_intent = std::nullopt;
+  RepairMark repair = RepairMark::keep;
 };
 
 // What became of one write of a batch. A failed condition is an outcome, not an error: the
