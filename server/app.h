@@ -31,6 +31,8 @@ struct ServerSettings {
   std::size_t piece_size = 512 * 1024;          // how much of a PUT body is relayed at once
   std::chrono::milliseconds health_interval{1000};  // volume probes; 0: none
   bool write_fallback = false;  // a PUT whose placement has a volume down writes to the next up
+  bool auto_repair = true;       // move the keys marked for repair back onto their placement
+  std::chrono::milliseconds repair_interval{10000};  // between self-healing passes
   std::string admin_bind = "127.0.0.1";  // the admin listener (metrics, online jobs)
   std::uint16_t admin_port = 0;          // 0: an ephemeral port
   VolumeOptions volume_options;

@@ -3,6 +3,7 @@
 
 #include "admin/admin_listener.h"
 #include "api/overwrite.h"
+#include "health/auto_repair.h"
 #include "health/watch.h"
 #include "jobs/rebalance_job.h"
 #include "http/listener.h"
@@ -57,8 +58,7 @@ net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, tcp::acce
 net::awaitable<void> recover_rebalance(App& app) {
   auto left = app.index.read_journal(rebalance_journal);
   if (!left || !*left) co_return;
-  RebalanceJob job(app.index, app.writer, app.locks, app.volumes, *app.topology.load(),
-                   16);
+  RebalanceJob job(app.index, app.writer, app.locks, app.volumes, *app.topology.load(), {});
   auto finished = co_await job.step();
   for (const auto& note : job.take_notes()) log_line(note);
   if (!finished) {
@@ -93,6 +93,7 @@ net::awaitable<void> start_serving(App& app, tcp::acceptor& acceptor, tcp::accep
                 probe_volumes(app.volumes, app.topology, app.settings.health_interval),
                 net::detached);
   net::co_spawn(admin.get_executor(), accept_admin(app, admin), net::detached);
+  net::co_spawn(acceptor.get_executor(), repair_marked_keys(app), net::detached);
   co_await accept_connections(app, acceptor, ios);
 }
 

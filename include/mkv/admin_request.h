@@ -4,7 +4,8 @@
 //   GET  /metrics
 //   POST /jobs/verify?repair=1&prefix=P&rate=MBPS&concurrency=N
 //   POST /jobs/gc?dry-run=1&grace=SECONDS&concurrency=N
-//   POST /jobs/rebalance?volumes=URL,URL&replicas=N&dry-run=1&grace=SECONDS&concurrency=N
+//   POST /jobs/rebalance?volumes=URL,URL&replicas=N&dry-run=1&grace=SECONDS&rate=MBPS&
+//        concurrency=N
 //
 // A job's answer is 200 with a text/plain body streamed while the job runs, one line each:
 // "note TEXT" (something worth showing), "progress TEXT" (the progress line now), "summary
@@ -56,6 +57,7 @@ struct RebalanceRequest {
   bool dry_run = false;
   std::uint64_t grace_seconds = 10;  // old copies are deleted this long after the record flips
   std::size_t concurrency = 16;
+  double rate_mb = 0;  // MB/s copied; 0: no limit
 
   friend bool operator==(const RebalanceRequest&, const RebalanceRequest&) = default;
 };
@@ -167,6 +169,10 @@ inline constexpr std::uint64_t max_job_concurrency = 1024;
         auto grace = detail::parse_count(name, value, 0, 24 * 3600);
         if (!grace) return grace.error();
         request.rebalance.grace_seconds = *grace;
+      } else if (name == "rate") {
+        auto rate = detail::parse_rate(name, value);
+        if (!rate) return rate.error();
+        request.rebalance.rate_mb = *rate;
       } else {
         return Error::invalid_query("unknown parameter " + name + " for rebalance");
       }
@@ -246,6 +252,7 @@ inline constexpr std::uint64_t max_job_concurrency = 1024;
       target.params().append({"replicas", std::to_string(r.target.replicas)});
       if (r.dry_run) target.params().append({"dry-run", "1"});
       target.params().append({"grace", std::to_string(r.grace_seconds)});
+      if (r.rate_mb > 0) target.params().append({"rate", number(r.rate_mb)});
       target.params().append({"concurrency", std::to_string(r.concurrency)});
       break;
     }

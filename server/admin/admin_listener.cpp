@@ -166,8 +166,8 @@ net::awaitable<void> rebalance(App& app, beast::tcp_stream& stream, const Rebala
              join(r.target.urls, ",") + ") from now on");
   }
   log_line("admin: rebalance started");
-  RebalanceJob job(app.index, app.writer, app.locks, app.volumes, r.target, r.concurrency,
-                   std::chrono::seconds(r.grace_seconds));
+  RebalanceJob job(app.index, app.writer, app.locks, app.volumes, r.target,
+                   {r.concurrency, std::chrono::seconds(r.grace_seconds), r.rate_mb * 1e6});
   co_await stream_job(app, stream, job, RebalanceReport{});
   log_line("admin: rebalance ended: " + format_rebalance_progress(job.progress()));
 }

@@ -87,6 +87,11 @@ std::string Metrics::render(VolumeClient& volumes, const Topology& topology) con
       {"mkv_job_failures", "What the running (or last) job could not do.", "gauge",
        &JobGauges::failures},
   };
+  out.family("mkv_repair_backlog_keys",
+             "Keys marked for repair (written off their placement, or short of copies), as last "
+             "counted.",
+             "gauge");
+  out.sample("mkv_repair_backlog_keys", Labels{}, repair_backlog_.load(std::memory_order_relaxed));
   out.family("mkv_job_running", "1 while an online job of the kind runs.", "gauge");
   for (std::size_t j = 0; j < job_names.size(); ++j) {
     out.sample("mkv_job_running", Labels{{"job", std::string(job_names[j])}},

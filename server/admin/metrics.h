@@ -42,6 +42,8 @@ class Metrics {
 
   // The gauges of the online job (one at a time) named job_name.
   JobGauges& job(std::string_view name);
+  // The keys marked for repair, as last counted.
+  std::atomic<std::uint64_t>& repair_backlog() { return repair_backlog_; }
 
   // Returns the whole exposition: the request counters and histograms, the volumes' requests
   // and health (of every volume volumes has a pool for), and the jobs'.
@@ -53,8 +55,10 @@ class Metrics {
   std::array<std::array<Counter, latency_buckets>, metric_methods.size()> latency_{};
   std::array<Counter, metric_methods.size()> latency_sum_us_{};
   Counter received_{0};
-  // One per job kind, in this order.
-  static constexpr std::array<std::string_view, 3> job_names = {"verify", "rebalance", "gc"};
+  Counter repair_backlog_{0};
+  // One per job kind, in this order ("repair": the self-healing passes).
+  static constexpr std::array<std::string_view, 4> job_names = {"verify", "rebalance", "gc",
+                                                                "repair"};
   std::array<JobGauges, job_names.size()> jobs_{};
 };
 

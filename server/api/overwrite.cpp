@@ -84,8 +84,10 @@ net::awaitable<Result<bool>> finish_overwrite(App& app, Intent intent, Record co
       break;
     case MoveDecision::Action::revert: final_record = intent.previous; break;
   }
-  const Write settle{intent.key, final_record, Expected::record(committed), std::nullopt,
-                     intent.token};
+  Write settle{intent.key, final_record, Expected::record(committed), std::nullopt,
+               intent.token};
+  // Fewer copies than the write made: marked, so that repair makes the missing ones.
+  if (decision.action == MoveDecision::Action::narrow) settle.repair = RepairMark::set;
   auto settled = co_await app.writer.apply(settle);
   if (!settled) co_return settled.error();
   if (*settled != Applied::written) {

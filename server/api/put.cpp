@@ -224,11 +224,18 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions c
   const auto topology = app.topology.load();
   // Where to write: the placement, or with --write-fallback the next volumes that are up.
   // While every volume is up (the common case) this asks nothing of the volumes' health.
-  auto placement = app.volumes.all_up()
-                       ? placement_of(key, *topology)
-                       : write_targets(key, *topology, app.volumes.states(topology->urls),
-                                       app.settings.write_fallback);
+  const bool all_up = app.volumes.all_up();
+  auto placement = all_up ? placement_of(key, *topology)
+                          : write_targets(key, *topology, app.volumes.states(topology->urls),
+                                          app.settings.write_fallback);
   if (!placement) co_return placement.error();
+  // A key written to other volumes than its placement is marked for repair (the index keeps
+  // it, so that the copies move back once the placement's volumes are up again).
+  bool off_placement = false;
+  if (!all_up) {
+    const auto home = placement_of(key, *topology);
+    off_placement = !home || *home != *placement;
+  }
   KeyGuard guard = co_await app.locks.acquire(key);
   auto existing = record_for_put(app, key);
   if (!existing) co_return existing.error();
@@ -267,6 +274,7 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions c
 
   Record record{std::move(*placement), fan->size, fan->md5, now_seconds()};
   Write commit{key, record, Expected::current(*existing)};
+  if (off_placement) commit.repair = RepairMark::set;
   if (mode == PutMode::staged) {
     // Recorded with the commit: if the server dies before the moves are settled, it finishes
     // them at its next start.

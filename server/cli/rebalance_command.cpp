@@ -19,7 +19,7 @@ namespace mkv::cli {
 namespace {
 
 constexpr const char* rebalance_text =
-    "usage: mkv -d DB -v URLS -r N rebalance [--dry-run] [options]\n"
+    "usage: mkv -d DB -v URLS -r N rebalance [--dry-run] [--rate MB/s] [options]\n"
     "\n"
     "Puts every key on its placement: the first N volumes of its ranking among the volumes of\n"
     "-v. For each key that is elsewhere it copies the blob (streamed) to the new volumes, then\n"
@@ -32,7 +32,8 @@ constexpr const char* rebalance_text =
     "writes by -v and -r at once and moves the existing keys while it keeps serving, each\n"
     "under its key's write lock; old copies are deleted --grace seconds after their record\n"
     "changed, so a redirect handed out just before still finds its bytes. Ctrl-C stops it\n"
-    "after the keys in hand.\n"
+    "after the keys in hand. --rate caps the bytes copied per second (0: no cap), and\n"
+    "--concurrency the keys moved at once, so serving keeps its latency.\n"
     "Exit status: 0 every key placed, 1 some key could not be moved, 2 bad command line.\n";
 
 // Prints the job's notes, and its progress line when due.
@@ -51,13 +52,20 @@ int rebalance_command(const Invocation& invocation, const std::vector<std::strin
   auto options = job_options("rebalance options", job_settings,
                              "keys moved (copies, deletes) at once");
   unsigned grace = 10;
+  double rate_mb = 0;
   options.add_options()
       ("dry-run", "print the plan (on stdout) and change nothing")
       ("grace", po::value<unsigned>(&grace)->default_value(10),
-       "online: seconds between a record changing and its old copies being deleted");
+       "online: seconds between a record changing and its old copies being deleted")
+      ("rate", po::value<double>(&rate_mb)->default_value(0),
+       "MB/s copied between volumes at most (0: no limit)");
   po::variables_map vars;
   if (!parse_command(args, options, vars, rebalance_text)) return 0;
   if (!check_job_options(job_settings)) return 2;
+  if (rate_mb < 0) {
+    std::cerr << "mkv: --rate must not be negative\n";
+    return 2;
+  }
 
   ProgressLine progress;
   const std::string& db = invocation.db;
@@ -72,7 +80,8 @@ int rebalance_command(const Invocation& invocation, const std::vector<std::strin
   auto owner = IndexBackend::claim(db, "rebalance");
   if (!owner) {
     AdminRequest online{AdminRequest::What::rebalance};
-    online.rebalance = {topology, vars.count("dry-run") > 0, grace, job_settings.concurrency};
+    online.rebalance = {topology, vars.count("dry-run") > 0, grace, job_settings.concurrency,
+                        rate_mb};
     if (auto code = run_online(db, "rebalance", admin_target(online))) return *code;
   }
   if (!owner) {
@@ -102,7 +111,8 @@ int rebalance_command(const Invocation& invocation, const std::vector<std::strin
   VolumeClient volumes(job_settings.volume);
   IndexWriter writer(*index);
   KeyLocks locks;
-  RebalanceJob job(*index, writer, locks, volumes, topology, job_settings.concurrency);
+  RebalanceJob job(*index, writer, locks, volumes, topology,
+                   {job_settings.concurrency, std::chrono::milliseconds(0), rate_mb * 1e6});
   const auto outcome = drive(io, job, [&] { report(progress, job); });
   for (const auto& note : job.take_notes()) progress.print(note + '\n');
 

@@ -9,6 +9,7 @@ int serve_command(const Invocation& invocation, const std::vector<std::string>& 
   ServerSettings settings;
   unsigned client_timeout = 60;
   unsigned health_interval = 1000;
+  unsigned repair_interval = 10;
   po::options_description options("serve options");
   options.add_options()
       ("help,h", "show this help")
@@ -28,6 +29,11 @@ int serve_command(const Invocation& invocation, const std::vector<std::string>& 
       ("write-fallback", po::bool_switch(&settings.write_fallback),
        "when a placement volume is down or unwritable, write to the next volumes that are up "
        "instead of failing the PUT")
+      ("auto-repair", po::value<bool>(&settings.auto_repair)->default_value(true)->implicit_value(true),
+       "move the keys marked for repair (written with --write-fallback, or short of copies) "
+       "back onto their placement once its volumes are up (=off: leave them)")
+      ("repair-interval", po::value<unsigned>(&repair_interval)->default_value(10),
+       "seconds between self-healing passes")
       ("admin-bind", po::value<std::string>(&settings.admin_bind)->default_value("127.0.0.1"),
        "address of the admin listener (GET /metrics; the online jobs the CLI hands over). "
        "Unauthenticated: keep it on loopback or a private network")
@@ -39,6 +45,7 @@ int serve_command(const Invocation& invocation, const std::vector<std::string>& 
   }
   settings.client_timeout = std::chrono::seconds(client_timeout);
   settings.health_interval = std::chrono::milliseconds(health_interval);
+  settings.repair_interval = std::chrono::seconds(repair_interval);
   return run_server(invocation.db, invocation.topology, settings);
 }
 

@@ -51,39 +51,114 @@ Result<ScannedPage> scan_page(IndexBackend& index, const std::optional<std::stri
   return page;
 }
 
+// Returns the keys marked for repair after the key `after` (from the first when it is
+// nullopt) with their records (nullopt: deleted since it was marked), and whether the marks
+// end with them.
+struct MarkedPage {
+  std::vector<std::pair<std::string, std::optional<Record>>> keys;
+  bool last = false;
+};
+Result<MarkedPage> marked_page(IndexBackend& index, const std::optional<std::string>& after) {
+  // The first key after `after` in byte order is after + '\0'.
+  auto keys = index.repairs(after ? *after + std::string(1, '\0') : std::string(),
+                            job_page_size);
+  if (!keys) return keys.error();
+  MarkedPage page;
+  page.last = keys->size() < job_page_size;
+  for (auto& key : *keys) {
+    auto record = index.get(key);
+    if (!record) return record.error();
+    page.keys.emplace_back(std::move(key), std::move(*record));
+  }
+  return page;
+}
+
 }  // namespace
 
 RebalanceJob::RebalanceJob(IndexBackend& index, IndexWriter& writer, KeyLocks& locks,
-                           VolumeClient& volumes, Topology target, std::size_t concurrency,
-                           std::chrono::milliseconds grace)
+                           VolumeClient& volumes, Topology target, RebalanceSettings settings)
     : index_(index),
       writer_(writer),
       locks_(locks),
       volumes_(volumes),
       target_(std::move(target)),
-      concurrency_(std::max<std::size_t>(concurrency, 1)),
-      grace_(grace) {}
+      concurrency_(std::max<std::size_t>(settings.concurrency, 1)),
+      grace_(settings.grace),
+      scope_(settings.scope),
+      throttle_(settings.rate) {}
+
+std::string_view RebalanceJob::journal_name() const {
+  return scope_ == RebalanceScope::all_keys ? rebalance_journal : repair_journal;
+}
+
+// Clears the repair mark of a key that needs no move, if its record is still the one read
+// (nullopt: deleted), as a write since may have marked it again.
+net::awaitable<void> RebalanceJob::clear_mark(const std::string& key,
+                                              const std::optional<Record>& record) {
+  Write clear{key, record, Expected::current(record)};
+  clear.repair = RepairMark::clear;
+  auto applied = co_await writer_.apply(clear);
+  if (applied && *applied == Applied::written) marks_cleared_ += 1;
+}
+
+// Returns whether every volume m copies to is up (a repair waits for the others).
+bool RebalanceJob::targets_up(const Move& m) {
+  const auto states = volumes_.states(m.copy_to);
+  return std::all_of(states.begin(), states.end(),
+                     [](VolumeState s) { return s == VolumeState::up; });
+}
 
 std::vector<std::string> RebalanceJob::take_notes() { return std::exchange(notes_, {}); }
 
 net::awaitable<Result<bool>> RebalanceJob::step() {
   if (!journal_checked_) {
     journal_checked_ = true;
-    auto left = index_.read_journal(rebalance_journal);
+    auto left = index_.read_journal(journal_name());
     if (!left) co_return left.error();
     if (*left) {
       auto journal = parse_journal(**left);
       if (!journal) co_return journal.error();
-      notes_.push_back("rebalance: finishing the interrupted run recorded in the journal (" +
+      notes_.push_back(std::string(scope_ == RebalanceScope::all_keys ? "rebalance" : "repair") +
+                       ": finishing the interrupted run recorded in the journal (" +
                        std::to_string(journal->size()) + " keys)");
       // Its redirects are old: due at once.
       pending_.push_back({std::move(*journal), std::chrono::steady_clock::now() - grace_});
       if (auto finished = co_await delete_pending(true); !finished) co_return finished.error();
-      if (auto removed = index_.remove_journal(rebalance_journal); !removed) {
+      if (auto removed = index_.remove_journal(journal_name()); !removed) {
         co_return removed.error();
       }
       co_return true;
     }
+  }
+  if (!done_ && !stopping_ && scope_ == RebalanceScope::marked_keys) {
+    auto page = marked_page(index_, after_);
+    if (!page) co_return page.error();
+    std::vector<Entry> entries;
+    for (auto& [key, record] : page->keys) {
+      after_ = key;
+      counts_.keys_scanned += 1;
+      if (!record) {  // deleted since it was marked
+        co_await clear_mark(key, std::nullopt);
+        continue;
+      }
+      entries.push_back(Entry{std::move(key), std::move(*record)});
+    }
+    auto moves = plan_rebalance(entries, target_.urls, target_.replicas);
+    if (!moves) co_return moves.error();
+    std::vector<Move> ready;
+    std::size_t next_move = 0;
+    for (const auto& entry : entries) {
+      if (next_move < moves->size() && (*moves)[next_move].key == entry.key) {
+        Move& m = (*moves)[next_move++];
+        if (targets_up(m)) ready.push_back(std::move(m));
+      } else {
+        co_await clear_mark(entry.key, entry.record);  // already on its placement
+      }
+    }
+    counts_.keys_planned += ready.size();
+    if (auto done = co_await execute_page(std::move(ready)); !done) co_return done.error();
+    done_ = page->last;
+    co_return true;
   }
   if (!done_ && !stopping_) {
     auto page = scan_page(index_, after_);
@@ -103,12 +178,13 @@ net::awaitable<Result<bool>> RebalanceJob::step() {
   // key records the topology it placed them by.
   if (auto finished = co_await delete_pending(true); !finished) co_return finished.error();
   if (journal_written_) {
-    if (auto removed = index_.remove_journal(rebalance_journal); !removed) {
+    if (auto removed = index_.remove_journal(journal_name()); !removed) {
       co_return removed.error();
     }
     journal_written_ = false;
   }
-  if (!stopping_ && counts_.keys_failed == 0 && counts_.delete_failures == 0) {
+  if (scope_ == RebalanceScope::all_keys && !stopping_ && counts_.keys_failed == 0 &&
+      counts_.delete_failures == 0) {
     if (auto kept = index_.write_journal(placement_record, placement_text(target_)); !kept) {
       co_return kept.error();
     }
@@ -129,7 +205,7 @@ net::awaitable<Result<void>> RebalanceJob::copy_move(const Move& m, const std::s
     }
     auto copied = co_await copy_blob(**source, volume_target((*source)->volume(), m.key),
                                      **target, volume_target((*target)->volume(), m.key),
-                                     m.before.size, m.before.md5);
+                                     m.before.size, m.before.md5, &throttle_);
     if (copied) co_return copied;
     why = copied.error().detail;
   }
@@ -173,7 +249,10 @@ net::awaitable<void> RebalanceJob::move_key(const Move& planned, JournalEntry& j
   if (**current != m.before) {
     counts_.keys_changed += 1;
     auto replanned = plan_move(Entry{m.key, **current}, target_.urls, target_.replicas);
-    if (!replanned) co_return;  // its writer placed it
+    if (!replanned) {  // its writer placed it
+      if (scope_ == RebalanceScope::marked_keys) co_await clear_mark(m.key, *current);
+      co_return;
+    }
     m = std::move(*replanned);
     for (const auto* side : {&m.before.volumes, &m.after.volumes}) {
       for (const auto& v : *side) {
@@ -186,7 +265,9 @@ net::awaitable<void> RebalanceJob::move_key(const Move& planned, JournalEntry& j
     counts_.keys_failed += 1;
     co_return;
   }
-  const Write write{m.key, m.after, Expected::record(m.before)};
+  // On its placement now: a mark for repair is done with.
+  Write write{m.key, m.after, Expected::record(m.before)};
+  write.repair = RepairMark::clear;
   auto applied = co_await writer_.apply(write);
   if (!applied) {
     counts_.keys_failed += 1;
@@ -194,6 +275,7 @@ net::awaitable<void> RebalanceJob::move_key(const Move& planned, JournalEntry& j
                      message(applied.error()));
   } else if (*applied == Applied::written) {
     counts_.keys_moved += 1;
+    if (scope_ == RebalanceScope::marked_keys) marks_cleared_ += 1;
   } else {
     counts_.keys_failed += 1;  // unreachable under the key's lock, unless another process
                                // writes the index
@@ -272,7 +354,7 @@ net::awaitable<Result<void>> RebalanceJob::execute_page(std::vector<Move> moves)
       journal.insert(journal.end(), page.entries.begin(), page.entries.end());
     }
     journal.insert(journal.end(), fresh.begin(), fresh.end());
-    if (auto written = index_.write_journal(rebalance_journal, encode_journal(journal));
+    if (auto written = index_.write_journal(journal_name(), encode_journal(journal));
         !written) {
       co_return written.error();
     }

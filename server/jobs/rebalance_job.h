@@ -7,11 +7,17 @@
 // (under the key's lock, keeping whatever the record then names), so a redirect handed out
 // just before still finds its bytes; meanwhile the next page is moved. It holds no terminal
 // output: whoever drives it (the CLI, or a server) reads progress() and take_notes().
+//
+// Scoped to the keys marked for repair (Write::repair) it is the server's self-healing pass:
+// it walks the marks instead of the index, moves only keys whose new volumes are all up
+// (the others wait for the next pass), clears the mark of each key it puts in place (or finds
+// in place, or deleted), keeps its own journal, and records no placement.
 #pragma once
 
 #include "index/backend.h"
 #include "index/key_locks.h"
 #include "index/writer.h"
+#include "jobs/throttle.h"
 #include "volume/client.h"
 #include "volume/transport.h"
 
@@ -22,6 +28,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
@@ -34,15 +41,26 @@ inline constexpr std::string_view rebalance_journal = "rebalance";
 // The name of the record, kept with the index, of the topology (mkv/topology.h placement_text)
 // the last rebalance that reached every key placed them by.
 inline constexpr std::string_view placement_record = "placement";
+// The name of the self-healing pass's journal.
+inline constexpr std::string_view repair_journal = "repair";
+
+// The keys a rebalance walks: every key of the index, or the keys marked for repair.
+enum class RebalanceScope { all_keys, marked_keys };
+
+// How a rebalance runs.
+struct RebalanceSettings {
+  std::size_t concurrency = 16;        // moves (or deletes) in flight
+  std::chrono::milliseconds grace{0};  // between a record changing and its old copies' delete
+  double rate = 0;                     // bytes per second copied; 0: no limit
+  RebalanceScope scope = RebalanceScope::all_keys;
+};
 
 class RebalanceJob {
  public:
-  // Rebalances index onto target with at most concurrency moves (or deletes) in flight,
-  // committing through writer and taking each key's lock from locks; old copies are deleted
-  // grace after their records changed. Everything given must outlive the job.
+  // Rebalances index onto target as settings say, committing through writer and taking each
+  // key's lock from locks. Everything given must outlive the job.
   RebalanceJob(IndexBackend& index, IndexWriter& writer, KeyLocks& locks, VolumeClient& volumes,
-               Topology target, std::size_t concurrency,
-               std::chrono::milliseconds grace = std::chrono::milliseconds(0));
+               Topology target, RebalanceSettings settings);
 
   // Does the next piece of work: first the journal an interrupted run left (a step of its own,
   // which removes it), then one page of the index (journal, move each key, delete the previous
@@ -58,12 +76,18 @@ class RebalanceJob {
 
   // Returns the counts so far (seconds is left to the driver, which keeps the time).
   const RebalanceProgress& progress() const { return counts_; }
+  // Returns how many repair marks the job has cleared (keys put in place, found in place or
+  // deleted); with keys_scanned, what is left of the marks it walked.
+  std::uint64_t marks_cleared() const { return marks_cleared_; }
 
   // Returns the lines worth showing that happened since the last call (a copy that could not be
   // made, a journal being finished), without trailing newlines.
   std::vector<std::string> take_notes();
 
  private:
+  std::string_view journal_name() const;
+  net::awaitable<void> clear_mark(const std::string& key, const std::optional<Record>& record);
+  bool targets_up(const Move& m);
   net::awaitable<Result<void>> execute_page(std::vector<Move> moves);
   net::awaitable<Result<void>> delete_pending(bool all);
   net::awaitable<void> clean_key(const JournalEntry& entry, std::uint64_t& failed);
@@ -79,6 +103,9 @@ class RebalanceJob {
   Topology target_;
   std::size_t concurrency_;
   std::chrono::milliseconds grace_;
+  RebalanceScope scope_;
+  Throttle throttle_;
+  std::uint64_t marks_cleared_ = 0;
   // The journalled keys of the pages moved whose old copies wait for the grace period, oldest
   // first, each with the time its records changed.
   struct PendingPage {

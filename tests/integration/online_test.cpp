@@ -400,3 +400,73 @@ TEST_CASE("kill -9 of serve in the middle of an online rebalance: restart, run i
                  "warning: the last rebalance placed the keys on other volumes or with another "
                  "-r (r=2 " + four[0]));
 }
+
+TEST_CASE("self-healing: keys written with --write-fallback move back once their volume is up") {
+  Cluster c(4, 2, {"--write-fallback", "--repair-interval", "1"});
+  const auto urls = c.urls();
+  const std::uint16_t admin = admin_port(c);
+  const auto metric = [&](const std::string& name) {
+    return parse_metrics(request(admin, "GET", "/metrics").body).at(name);
+  };
+  const auto wait_for_metric = [&](const std::string& name, double want, auto limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (metric(name) != want && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(100ms);
+    }
+    return metric(name);
+  };
+  c.volumes[0]->stop();
+  REQUIRE(wait_for_metric(R"(mkv_volume_up{volume=")" + urls[0] + R"(",state="down"})", 1, 10s) ==
+          1);
+
+  // Keys whose placement holds the stopped volume are written to the next one up: marked.
+  std::map<std::string, std::string> fallen;  // key -> value
+  std::map<std::string, std::string> placed;
+  for (unsigned i = 0; fallen.size() < 15; ++i) {
+    const std::string key = "heal/" + std::to_string(i);
+    const std::string value = value_of(3000 + i, i);
+    REQUIRE(c.put("/" + key, value).status == 201);
+    const auto home = mkv::volumes_for_key(key, urls, 2);
+    REQUIRE(home.has_value());
+    (std::find(home->begin(), home->end(), urls[0]) != home->end() ? fallen : placed)[key] = value;
+  }
+  const std::string backlog = "mkv_repair_backlog_keys";
+  CHECK(wait_for_metric(backlog, static_cast<double>(fallen.size()), 10s) ==
+        static_cast<double>(fallen.size()));
+
+  // The volume comes back while clients write, read and delete: the marked keys move onto
+  // their placement under their locks, and no client sees a failure.
+  {
+    Load load(c, 2);
+    c.volumes[0]->start();
+    CHECK(wait_for_metric(backlog, 0, 30s) == 0);
+    std::this_thread::sleep_for(500ms);
+    load.finish();
+    CHECK_MESSAGE(load.failures == 0, (load.problems.empty() ? "" : load.problems.front()));
+    CHECK(load.operations > 0);
+  }
+  CHECK(metric(R"(mkv_job_runs_total{job="repair"})") > 0);
+
+  // Every key is readable and, once the grace period has passed, held exactly by its
+  // placement: the copies on the fallback volume are deleted.
+  for (const auto* group : {&fallen, &placed}) {
+    for (const auto& [key, value] : *group) {
+      CAPTURE(key);
+      CHECK(c.fetch("/" + key) == value);
+      const auto home = mkv::volumes_for_key(key, urls, 2);
+      std::vector<std::size_t> want;
+      for (const auto& url : *home) {
+        want.push_back(static_cast<std::size_t>(std::find(urls.begin(), urls.end(), url) -
+                                                urls.begin()));
+      }
+      std::sort(want.begin(), want.end());
+      const auto deadline = std::chrono::steady_clock::now() + 20s;
+      while (c.holders(key) != want && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(200ms);
+      }
+      CHECK(c.holders(key) == want);
+      // The redirect goes to the placement's first volume.
+      CHECK(c.get("/" + key).header("location").rfind((*home)[0] + "/", 0) == 0);
+    }
+  }
+}

@@ -87,13 +87,14 @@ TEST_CASE("admin targets and their settings") {
 
 TEST_CASE("an online rebalance names the topology to move to") {
   auto parsed = mkv::parse_admin_request(
-      "POST", "/jobs/rebalance?volumes=http://a:1,http://b:2/x&replicas=2&grace=0&dry-run");
+      "POST", "/jobs/rebalance?volumes=http://a:1,http://b:2/x&replicas=2&grace=0&dry-run&rate=1.5");
   REQUIRE(parsed.has_value());
   CHECK(parsed->what == AdminRequest::What::rebalance);
   CHECK(parsed->rebalance.target.urls == std::vector<std::string>{"http://a:1", "http://b:2/x"});
   CHECK(parsed->rebalance.target.replicas == 2);
   CHECK(parsed->rebalance.grace_seconds == 0);
   CHECK(parsed->rebalance.dry_run);
+  CHECK(parsed->rebalance.rate_mb == 1.5);
   auto defaults = mkv::parse_admin_request("POST", "/jobs/rebalance?volumes=http://a:1&replicas=1");
   REQUIRE(defaults.has_value());
   CHECK(defaults->rebalance.grace_seconds == 10);
@@ -133,6 +134,7 @@ TEST_CASE("admin_target is what parse_admin_request reads back") {
   requests[5].rebalance.dry_run = true;
   requests[5].rebalance.grace_seconds = 0;
   requests[5].rebalance.concurrency = 9;
+  requests[5].rebalance.rate_mb = 2.5;
   for (auto& r : requests) {
     // One concurrency travels for every kind of job.
     const std::size_t c = r.what == AdminRequest::What::gc          ? r.gc.concurrency
