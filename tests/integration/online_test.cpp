@@ -6,6 +6,8 @@
 
 #include "mkv/placement.h"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -468,5 +470,58 @@ TEST_CASE("self-healing: keys written with --write-fallback move back once their
       // The redirect goes to the placement's first volume.
       CHECK(c.get("/" + key).header("location").rfind((*home)[0] + "/", 0) == 0);
     }
+  }
+}
+
+TEST_CASE("online gc while clients write: old orphans go, nothing in flight is touched") {
+  Cluster c;
+  std::map<std::string, std::string> values;
+  for (unsigned i = 0; i < 30; ++i) {
+    const std::string key = "g/" + std::to_string(i);
+    values[key] = value_of(5000 + i, i);
+    REQUIRE(c.put("/" + key, values[key]).status == 201);
+  }
+  // Orphans written two hours ago (by the files' times), straight onto the volumes.
+  std::vector<std::pair<std::size_t, std::string>> orphans;
+  for (unsigned i = 0; i < 12; ++i) {
+    const std::size_t v = i % c.volumes.size();
+    const std::string path = "orphan/" + std::to_string(i);
+    c.volumes[v]->write(path, "left behind " + std::to_string(i));
+    std::filesystem::last_write_time(
+        c.volumes[v]->data_dir() / path,
+        std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
+    orphans.emplace_back(v, path);
+  }
+
+  // gc inside the serve, with a grace period of 5 s, while clients write, overwrite, read and
+  // delete their own keys: every write in flight is younger than that, and every key file is
+  // judged again under its key's lock.
+  Load load(c, 3);
+  std::this_thread::sleep_for(1s);
+  const auto collected = run(mkv_args(c, {"gc", "--grace", "5"}));
+  std::this_thread::sleep_for(300ms);
+  load.finish();
+  INFO(collected.err);
+  CHECK(collected.exit_code == 0);
+  CHECK(contains(collected.err, "running the job inside it"));
+  CHECK(contains(collected.err, "failed: 0"));
+  CHECK(contains(collected.err, "deleted: 12 "));
+  CHECK_MESSAGE(load.failures == 0, (load.problems.empty() ? "" : load.problems.front()));
+  CHECK(load.operations > 0);
+  for (const auto& [v, path] : orphans) CHECK_FALSE(c.volumes[v]->has(path));
+
+  // Every key reads back whole: the ones written before, and the load's (checked as they went;
+  // here, each one left is on two volumes with the bytes the index's size says).
+  for (const auto& [key, value] : values) CHECK(c.fetch("/" + key) == value);
+  const auto listed = c.get("/?prefix=load/");
+  REQUIRE(listed.status == 200);
+  const auto keys = boost::json::parse(listed.body).at("keys").as_array();
+  for (const auto& k : keys) {
+    const std::string key(k.as_string());
+    CAPTURE(key);
+    const auto head = c.head("/" + key);
+    CHECK(head.status == 200);
+    CHECK(c.holders(key).size() == 2);
+    CHECK(c.fetch("/" + key).size() == std::stoul(head.header("content-length")));
   }
 }
