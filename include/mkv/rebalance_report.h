@@ -82,6 +82,8 @@ struct RebalanceProgress {
   std::uint64_t bytes = 0;            // bytes those copies transferred
   std::uint64_t deletes = 0;          // copies deleted (old ones, and unfinished ones undone)
   std::uint64_t delete_failures = 0;  // deletes that failed (the journal keeps them)
+  std::uint64_t copies_abandoned = 0;  // old copies on a volume leaving -v that did not answer
+                                       // (a dead volume being replaced): left where they are
   double seconds = 0;                 // since the run began
 };
 
@@ -111,6 +113,10 @@ struct RebalanceProgress {
            std::to_string(p.keys_changed) + '\n';
   }
   out += "  failed deletes: " + std::to_string(p.delete_failures) + '\n';
+  if (p.copies_abandoned > 0) {
+    out += "  copies left on volumes leaving -v that did not answer: " +
+           std::to_string(p.copies_abandoned) + " (wipe those volumes before using them again)\n";
+  }
   if (p.keys_failed > 0 || p.delete_failures > 0) {
     out += "some keys are not on their placement yet: fix the volumes named above and run "
            "rebalance again\n";

@@ -11,6 +11,7 @@
 #include "mkv/volume_answer.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 namespace mkv {
@@ -282,26 +283,36 @@ net::awaitable<void> RebalanceJob::move_key(const Move& planned, JournalEntry& j
   }
 }
 
-// Deletes key from the volume at url; returns whether it is gone (also when it was not there).
-net::awaitable<bool> RebalanceJob::delete_copy(const std::string& key, const std::string& url) {
+// Deletes key from the volume at url; returns whether it is gone (also when it was not there),
+// or the delete failed with an answer, or without one.
+net::awaitable<RebalanceJob::Deleted> RebalanceJob::delete_copy(const std::string& key,
+                                                                const std::string& url) {
   auto volume = volumes_.pool(url);
   if (!volume) {
     notes_.push_back("rebalance: cannot delete " + key + " from " + url + ": " +
                      volume.error().detail);
-    co_return false;
+    co_return Deleted::failed;
   }
   auto reply = co_await volume_delete(**volume, volume_target((*volume)->volume(), key));
   if (reply && removed(*reply)) {
     if (classify_answer(VolumeVerb::remove, *reply) == Answer::done) counts_.deletes += 1;
-    co_return true;
+    co_return Deleted::gone;
   }
+  if (!reply && leaving(url)) co_return Deleted::unreachable;  // noted by the caller
   notes_.push_back("rebalance: cannot delete " + key + " from " + url + ": " +
                    (reply ? "answered " + std::to_string(*reply) : reply.error().detail));
-  co_return false;
+  co_return reply ? Deleted::failed : Deleted::unreachable;
+}
+
+// Returns whether url is a volume the target topology does not list (one being removed).
+bool RebalanceJob::leaving(const std::string& url) const {
+  return std::find(target_.urls.begin(), target_.urls.end(), url) == target_.urls.end();
 }
 
 // Under the key's lock, deletes every copy of a journalled key that its record (read there)
 // does not name: the old copies of a key moved, the new ones of a move that did not commit.
+// A copy on a volume leaving -v that does not answer (a dead one being replaced) is left there
+// and counted, not retried: nothing will read that volume again.
 net::awaitable<void> RebalanceJob::clean_key(const JournalEntry& entry, std::uint64_t& failed) {
   KeyGuard guard = co_await locks_.acquire(entry.key);
   auto record = index_.get(entry.key);
@@ -314,7 +325,17 @@ net::awaitable<void> RebalanceJob::clean_key(const JournalEntry& entry, std::uin
   if (*record) current.push_back({entry.key, std::move(**record)});
   for (const auto& cleanup : plan_recovery(std::span(&entry, 1), current)) {
     for (const auto& url : cleanup.remove_from) {
-      if (!co_await delete_copy(entry.key, url)) failed += 1;
+      const Deleted outcome = co_await delete_copy(entry.key, url);
+      if (outcome == Deleted::gone) continue;
+      if (outcome == Deleted::unreachable && leaving(url)) {
+        counts_.copies_abandoned += 1;
+        if (abandoned_on_.insert(url).second) {
+          notes_.push_back("rebalance: " + url + " is leaving and does not answer: its old "
+                           "copies are left there (wipe it before using it again)");
+        }
+        continue;
+      }
+      failed += 1;
     }
   }
 }

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,7 +95,9 @@ class RebalanceJob {
   net::awaitable<void> move_key(const Move& planned, JournalEntry& journalled);
   net::awaitable<Result<void>> copy_move(const Move& m, const std::string& target_url);
   net::awaitable<bool> make_copies(const Move& m);
-  net::awaitable<bool> delete_copy(const std::string& key, const std::string& url);
+  enum class Deleted { gone, failed, unreachable };
+  net::awaitable<Deleted> delete_copy(const std::string& key, const std::string& url);
+  bool leaving(const std::string& url) const;
 
   IndexBackend& index_;
   IndexWriter& writer_;
@@ -115,6 +118,7 @@ class RebalanceJob {
   std::deque<PendingPage> pending_;
   RebalanceProgress counts_;
   std::vector<std::string> notes_;
+  std::set<std::string> abandoned_on_;  // leaving volumes whose old copies were left (noted)
   bool journal_checked_ = false;      // the first step has looked for a journal left behind
   bool journal_written_ = false;      // a journal is in the index (this run's or one left)
   std::optional<std::string> after_;  // the last key of the page done last

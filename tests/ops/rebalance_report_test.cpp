@@ -130,18 +130,20 @@ TEST_CASE("format_rebalance_progress is one line with the keys/s rate") {
 
 TEST_CASE("format_rebalance_summary: every count, and what to do next") {
   struct Case {
-    std::uint64_t planned, moved, failed, delete_failures;
+    std::uint64_t planned, moved, failed, delete_failures, abandoned;
     std::string_view last_line;
   };
   const Case cases[] = {
-      {0, 0, 0, 0, "nothing to do: every key is on its placement\n"},
-      {10, 10, 0, 0, "every key is on its placement\n"},
-      {10, 9, 1, 0,
+      {0, 0, 0, 0, 0, "nothing to do: every key is on its placement\n"},
+      {10, 10, 0, 0, 0, "every key is on its placement\n"},
+      {10, 9, 1, 0, 0,
        "some keys are not on their placement yet: fix the volumes named above and run "
        "rebalance again\n"},
-      {10, 10, 0, 2,
+      {10, 10, 0, 2, 0,
        "some keys are not on their placement yet: fix the volumes named above and run "
        "rebalance again\n"},
+      // Copies left on a dead volume that leaves -v do not keep the keys off their placement.
+      {10, 10, 0, 0, 4, "every key is on its placement\n"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.last_line);
@@ -151,6 +153,7 @@ TEST_CASE("format_rebalance_summary: every count, and what to do next") {
     p.keys_moved = c.moved;
     p.keys_failed = c.failed;
     p.delete_failures = c.delete_failures;
+    p.copies_abandoned = c.abandoned;
     p.copies = c.moved;
     p.bytes = c.moved * 1024;
     p.deletes = c.moved;
@@ -165,6 +168,10 @@ TEST_CASE("format_rebalance_summary: every count, and what to do next") {
                     '\n') != std::string::npos);
     CHECK(text.find("  failed deletes: " + std::to_string(c.delete_failures) + '\n') !=
           std::string::npos);
+    const std::string abandoned = "  copies left on volumes leaving -v that did not answer: " +
+                                  std::to_string(c.abandoned) +
+                                  " (wipe those volumes before using them again)\n";
+    CHECK((text.find(abandoned) != std::string::npos) == (c.abandoned > 0));
     CHECK(text.ends_with(c.last_line));
   }
 }
