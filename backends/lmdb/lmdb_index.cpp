@@ -6,6 +6,7 @@
 // reader table in path + "-lock". Commits use LMDB's default full sync: a batch is on disk
 // when apply() returns. The environment holds two named databases:
 //   "meta"     "format" -> "mkv-lmdb <V> <B>": V the format version, B the bucket key length.
+//              "keys" -> the number of keys in "blobs", in decimal, kept by every write.
 //   "blobs"    bucket key -> bucket value (lmdb_bucket.h).
 //   "intents"  token -> varint key length, key, the previous record as a bucket entry (of
 //              format 2, with an empty suffix), then the staged volumes (encode_volumes).
@@ -42,6 +43,7 @@ constexpr std::string_view format_name = "mkv-lmdb ";
 
 // The named databases of an index.
 struct Databases {
+  MDB_dbi meta = 0;
   MDB_dbi blobs = 0;
   MDB_dbi intents = 0;
   MDB_dbi repairs = 0;
@@ -81,6 +83,54 @@ Result<bool> add_checksums(MDB_txn* txn, const Databases& dbs) {
   });
 }
 
+// Returns the number of keys the meta database records (0 when it records none).
+Result<std::uint64_t> recorded_keys(MDB_txn* txn, MDB_dbi meta) {
+  MDB_val k = as_val(std::string_view("keys"));
+  MDB_val v{};
+  const int rc = mdb_get(txn, meta, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::uint64_t{0};
+  if (rc != MDB_SUCCESS) return lmdb_error(rc);
+  const std::string_view text = as_view(v);
+  std::uint64_t keys = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), keys);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    return Error::database("corrupt key count \"" + std::string(text) + '"');
+  }
+  return keys;
+}
+
+// Records keys as the number of keys. Returns false when the map is full.
+Result<bool> record_keys(MDB_txn* txn, MDB_dbi meta, std::uint64_t keys) {
+  const std::string text = std::to_string(keys);
+  MDB_val k = as_val(std::string_view("keys"));
+  MDB_val v = as_val(text);
+  const int rc = mdb_put(txn, meta, &k, &v, 0);
+  if (rc == MDB_MAP_FULL) return false;
+  if (rc != MDB_SUCCESS) return lmdb_error(rc);
+  return true;
+}
+
+// Format 3 -> 4: the number of keys, counted once; every write keeps it from then on.
+Result<bool> count_keys(MDB_txn* txn, const Databases& dbs) {
+  MDB_cursor* raw = nullptr;
+  if (const int rc = mdb_cursor_open(txn, dbs.blobs, &raw); rc != MDB_SUCCESS) {
+    return lmdb_error(rc);
+  }
+  const Cursor cursor(raw);
+  std::uint64_t keys = 0;
+  MDB_val k{}, v{};
+  int rc = mdb_cursor_get(raw, &k, &v, MDB_FIRST);
+  for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(raw, &k, &v, MDB_NEXT)) {
+    std::string_view value = as_view(v);
+    while (!value.empty()) {
+      if (!take_entry(value)) return corrupt_bucket(as_view(k));
+      keys += 1;
+    }
+  }
+  if (rc != MDB_NOTFOUND) return lmdb_error(rc);
+  return record_keys(txn, dbs.meta, keys);
+}
+
 // Format migrations: migrations[v] upgrades an index at format version v to v + 1, inside the
 // transaction that opens it (false: the map is full, grow it and open again); version 0 is a
 // new environment. Append a step to change the format; never edit one that has shipped.
@@ -92,8 +142,8 @@ constexpr Migration migrations[] = {
     [](MDB_txn*, const Databases&) -> Result<bool> { return true; },
     // 2 -> 3: checksums and write times.
     add_checksums,
-    // 3 -> 4: the "repairs" database, which opening creates.
-    [](MDB_txn*, const Databases&) -> Result<bool> { return true; },
+    // 3 -> 4: the "repairs" database, which opening creates, and the count of keys.
+    count_keys,
 };
 constexpr unsigned format_version = static_cast<unsigned>(std::size(migrations));
 
@@ -206,19 +256,24 @@ Result<bool> write_repair_mark(MDB_txn* txn, MDB_dbi repairs, std::string_view b
   return true;
 }
 
-// Applies one write inside txn if its condition holds; returns what became of it, or nullopt
-// when the map is full.
+// Applies one write inside txn if its condition holds, adding to keys_added the keys it
+// created (1), removed (-1) or neither (0); returns what became of it, or nullopt when the map
+// is full.
 Result<std::optional<Applied>> write_one(MDB_txn* txn, const Databases& dbs,
-                                         std::size_t bucket_bytes, const Write& write) {
+                                         std::size_t bucket_bytes, const Write& write,
+                                         std::int64_t& keys_added) {
   if (write.key.empty()) return Error::database("empty key");
   const auto [bucket, suffix] = split_key(write.key, bucket_bytes);
   auto old = find_bucket(txn, dbs.blobs, bucket);
   if (!old) return old.error();
-  if (write.expected != Expected::anything()) {
-    auto current = record_in_bucket(old->value_or(""), bucket, suffix, write.key);
-    if (!current) return current.error();
-    if (!write.expected.holds(*current)) return std::optional(Applied::condition_failed);
+  auto current = record_in_bucket(old->value_or(""), bucket, suffix, write.key);
+  // An unconditional write may replace an entry whose record cannot be read (corrupt): it is
+  // there, so replacing it adds no key.
+  if (!current && write.expected != Expected::anything()) return current.error();
+  if (current && !write.expected.holds(*current)) {
+    return std::optional(Applied::condition_failed);
   }
+  keys_added += (write.record ? 1 : 0) - (!current || *current ? 1 : 0);
   if (*old || write.record) {  // (deleting a key that is not there changes nothing)
     const auto updated = rewrite_bucket(old->value_or(""), suffix, write.record);
     if (!updated) return corrupt_bucket(bucket);
@@ -247,11 +302,20 @@ Result<Attempt> try_apply(MDB_env* env, MapGate& gate, const Databases& dbs,
   if (!txn) return txn.error();
   Attempt attempt;
   attempt.applied.reserve(batch.size());
+  std::int64_t keys_added = 0;
   for (const Write& write : batch) {
-    auto applied = write_one(txn->txn.get(), dbs, bucket_bytes, write);
+    auto applied = write_one(txn->txn.get(), dbs, bucket_bytes, write, keys_added);
     if (!applied) return applied.error();
     if (!*applied) return Attempt{true, {}};
     attempt.applied.push_back(**applied);
+  }
+  if (keys_added != 0) {
+    auto keys = recorded_keys(txn->txn.get(), dbs.meta);
+    if (!keys) return keys.error();
+    const auto now = std::max<std::int64_t>(static_cast<std::int64_t>(*keys) + keys_added, 0);
+    auto kept = record_keys(txn->txn.get(), dbs.meta, static_cast<std::uint64_t>(now));
+    if (!kept) return kept.error();
+    if (!*kept) return Attempt{true, {}};
   }
   const int rc = commit(txn->txn);
   if (rc == MDB_MAP_FULL) return Attempt{true, {}};
@@ -286,15 +350,14 @@ Result<std::optional<Databases>> try_open_databases(MDB_env* env, std::size_t bu
   MDB_txn* raw = nullptr;
   if (const int rc = mdb_txn_begin(env, nullptr, 0, &raw); rc != MDB_SUCCESS) return lmdb_error(rc);
   Txn txn(raw);
-  MDB_dbi meta = 0;
   Databases dbs;
-  int rc = mdb_dbi_open(raw, "meta", MDB_CREATE, &meta);
+  int rc = mdb_dbi_open(raw, "meta", MDB_CREATE, &dbs.meta);
   if (rc == MDB_SUCCESS) rc = mdb_dbi_open(raw, "blobs", MDB_CREATE, &dbs.blobs);
   if (rc == MDB_SUCCESS) rc = mdb_dbi_open(raw, "intents", MDB_CREATE, &dbs.intents);
   if (rc == MDB_SUCCESS) rc = mdb_dbi_open(raw, "repairs", MDB_CREATE, &dbs.repairs);
   if (rc != MDB_SUCCESS) return lmdb_error(rc);
 
-  auto format = find_bucket(raw, meta, "format");
+  auto format = find_bucket(raw, dbs.meta, "format");
   if (!format) return format.error();
   unsigned version = 0;
   if (*format) {
@@ -312,7 +375,7 @@ Result<std::optional<Databases>> try_open_databases(MDB_env* env, std::size_t bu
                                 ' ' + std::to_string(bucket_bytes);
     MDB_val k = as_val("format");
     MDB_val v = as_val(current);
-    if (rc = mdb_put(raw, meta, &k, &v, 0); rc == MDB_MAP_FULL) return std::optional<Databases>();
+    if (rc = mdb_put(raw, dbs.meta, &k, &v, 0); rc == MDB_MAP_FULL) return std::optional<Databases>();
     if (rc != MDB_SUCCESS) return lmdb_error(rc);
   }
   // Committed even when nothing changed: the database handles opened in it live on only then.
@@ -444,6 +507,12 @@ Result<std::vector<Intent>> LmdbIndex::intents() {
   }
   if (rc != MDB_NOTFOUND) return lmdb_error(rc);
   return intents;
+}
+
+Result<std::uint64_t> LmdbIndex::count() {
+  auto txn = begin(state_->env.get(), state_->gate, MDB_RDONLY);
+  if (!txn) return txn.error();
+  return recorded_keys(txn->txn.get(), state_->dbs.meta);
 }
 
 Result<std::vector<std::string>> LmdbIndex::repairs(std::string_view start, std::size_t limit) {

@@ -9,6 +9,7 @@
 #include "mkv/record.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -66,6 +67,7 @@ class LmdbIndex {
   // Returns every intent recorded and not yet ended, in token order.
   Result<std::vector<Intent>> intents();
   Result<std::vector<std::string>> repairs(std::string_view start, std::size_t limit);
+  Result<std::uint64_t> count();
 
   // The journal called name: path + "." + name + "-journal".
   Result<std::optional<std::string>> read_journal(std::string_view name);

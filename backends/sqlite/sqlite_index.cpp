@@ -48,6 +48,8 @@ constexpr const char* intents_sql =
     " previous_modified FROM intents ORDER BY token";
 constexpr const char* mark_repair_sql = "INSERT OR IGNORE INTO repairs (key) VALUES (?1)";
 constexpr const char* clear_repair_sql = "DELETE FROM repairs WHERE key = ?1";
+constexpr const char* add_keys_sql = "UPDATE counts SET value = value + ?1 WHERE name = 'keys'";
+constexpr const char* count_sql = "SELECT value FROM counts WHERE name = 'keys'";
 constexpr const char* repairs_sql =
     "SELECT key FROM repairs WHERE key >= ?1 ORDER BY key LIMIT ?2";
 
@@ -125,6 +127,7 @@ struct Writer {
   Statement end_intent;    // remove an intent
   Statement mark_repair;   // mark a key for repair
   Statement clear_repair;  // remove a key's repair mark
+  Statement add_keys;      // add to the count of keys
 };
 
 // Returns the writer connection to the database at path, creating the file, switching it to
@@ -149,7 +152,8 @@ Result<Writer> open_writer(const std::string& path) {
                                   {&writer.begin_intent, begin_intent_sql},
                                   {&writer.end_intent, end_intent_sql},
                                   {&writer.mark_repair, mark_repair_sql},
-                                  {&writer.clear_repair, clear_repair_sql}});
+                                  {&writer.clear_repair, clear_repair_sql},
+                                  {&writer.add_keys, add_keys_sql}});
       !ok) {
     return ok.error();
   }
@@ -212,20 +216,22 @@ Result<void> write_intent(const Writer& writer, const Write& write) {
 }
 
 // Runs every write of batch whose condition holds, in order, inside the writer's open
-// transaction; returns what became of each.
+// transaction, and keeps the count of keys; returns what became of each.
 Result<std::vector<Applied>> write_all(const Writer& writer, std::span<const Write> batch) {
   std::vector<Applied> applied;
   applied.reserve(batch.size());
+  std::int64_t keys_added = 0;
   for (const Write& write : batch) {
     if (write.key.empty()) return Error::database("empty key");
-    if (write.expected != Expected::anything()) {
-      auto current = read_record(writer.db.get(), writer.get, write.key);
-      if (!current) return current.error();
-      if (!write.expected.holds(*current)) {
-        applied.push_back(Applied::condition_failed);
-        continue;
-      }
+    auto current = read_record(writer.db.get(), writer.get, write.key);
+    // An unconditional write may replace a row whose record cannot be read (corrupt): it is
+    // there, so replacing it adds no key.
+    if (!current && write.expected != Expected::anything()) return current.error();
+    if (current && !write.expected.holds(*current)) {
+      applied.push_back(Applied::condition_failed);
+      continue;
     }
+    keys_added += (write.record ? 1 : 0) - (!current || *current ? 1 : 0);
     if (auto written = write_row(writer, write.key, write.record); !written) return written.error();
     if (auto intent = write_intent(writer, write); !intent) return intent.error();
     if (write.repair != RepairMark::keep) {
@@ -236,6 +242,12 @@ Result<std::vector<Applied>> write_all(const Writer& writer, std::span<const Wri
       if (rc != SQLITE_DONE) return database_error(writer.db.get());
     }
     applied.push_back(Applied::written);
+  }
+  if (keys_added != 0) {
+    const StatementUse use(writer.add_keys);
+    int rc = sqlite3_bind_int64(use.get(), 1, keys_added);
+    if (rc == SQLITE_OK) rc = sqlite3_step(use.get());
+    if (rc != SQLITE_DONE) return database_error(writer.db.get());
   }
   return applied;
 }
@@ -249,6 +261,7 @@ struct Reader {
   Statement scan;        // entries >= start
   Statement intents;     // every intent
   Statement repairs;     // marked keys >= start
+  Statement count;       // the count of keys
 };
 
 // Returns a new reader connection to the existing database at path.
@@ -262,7 +275,8 @@ Result<std::unique_ptr<Reader>> open_reader(const std::string& path) {
                                         {&reader->list_from, list_from_sql},
                                         {&reader->scan, scan_sql},
                                         {&reader->intents, intents_sql},
-                                        {&reader->repairs, repairs_sql}});
+                                        {&reader->repairs, repairs_sql},
+                                        {&reader->count, count_sql}});
       !ok) {
     return ok.error();
   }
@@ -417,6 +431,16 @@ Result<std::vector<Intent>> SqliteIndex::intents() {
   }
   if (rc != SQLITE_DONE) return database_error(db);
   return intents;
+}
+
+Result<std::uint64_t> SqliteIndex::count() {
+  auto reader = state_->readers.borrow();
+  if (!reader) return reader.error();
+  const StatementUse use((*reader)->count);
+  const int rc = sqlite3_step(use.get());
+  if (rc == SQLITE_DONE) return std::uint64_t{0};
+  if (rc != SQLITE_ROW) return database_error((*reader)->db.get());
+  return static_cast<std::uint64_t>(std::max<sqlite3_int64>(sqlite3_column_int64(use.get(), 0), 0));
 }
 
 Result<std::vector<std::string>> SqliteIndex::repairs(std::string_view start,

@@ -22,6 +22,10 @@
 //   CREATE TABLE repairs (                 -- keys marked for repair (Write::repair)
 //     key TEXT PRIMARY KEY NOT NULL
 //   ) WITHOUT ROWID;
+//   CREATE TABLE counts (                  -- counts kept by every write: 'keys' (in blobs)
+//     name  TEXT PRIMARY KEY NOT NULL,
+//     value INTEGER NOT NULL
+//   ) WITHOUT ROWID;
 #pragma once
 
 #include "mkv/error.h"
@@ -55,8 +59,10 @@ inline constexpr const char* migrations[] = {
     "ALTER TABLE blobs ADD COLUMN modified INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE intents ADD COLUMN previous_md5 BLOB;"
     "ALTER TABLE intents ADD COLUMN previous_modified INTEGER NOT NULL DEFAULT 0",
-    // 3 -> 4: the keys marked for repair.
-    "CREATE TABLE repairs (key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID",
+    // 3 -> 4: the keys marked for repair, and the count of keys (counted once here).
+    "CREATE TABLE repairs (key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE counts (name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO counts (name, value) VALUES ('keys', (SELECT count(*) FROM blobs))",
 };
 
 // The schema version this build reads and writes.

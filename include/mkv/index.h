@@ -8,6 +8,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -44,6 +45,8 @@ concept Index = requires(I& index, I&& moved, std::string_view key,
   // Returns up to limit keys marked for repair (Write::repair) that are >= start, in
   // ascending order. A mark outlives its key: repair clears the marks of keys deleted since.
   { index.repairs(key, limit) } -> std::same_as<Result<std::vector<std::string>>>;
+  // Returns the number of keys indexed: kept by every write, so it costs a read, not a count.
+  { index.count() } -> std::same_as<Result<std::uint64_t>>;
 
   // ---- Journals: a job's record of the work it has started (text it wrote, kept durably)
   // Returns the journal called name, or nullopt if there is none.

@@ -190,7 +190,9 @@ net::awaitable<void> serve_admin(App& app, beast::tcp_stream stream) {
   if (asked->what == AdminRequest::What::metrics) {
     Reply reply{http::status::ok, 11};
     reply.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    reply.body() = app.metrics.render(app.volumes, *app.topology.load());
+    const auto keys = app.index.count();  // one read of a kept count
+    reply.body() = app.metrics.render(app.volumes, *app.topology.load(),
+                                      keys ? std::optional(*keys) : std::nullopt);
     co_await answer(stream, std::move(reply));
     co_return;
   }

@@ -15,7 +15,8 @@ JobGauges& Metrics::job(std::string_view name) {
   return jobs_[static_cast<std::size_t>(it == job_names.end() ? 0 : it - job_names.begin())];
 }
 
-std::string Metrics::render(VolumeClient& volumes, const Topology& topology) const {
+std::string Metrics::render(VolumeClient& volumes, const Topology& topology,
+                            std::optional<std::uint64_t> index_keys) const {
   PrometheusText out;
   const auto load = [](const Counter& c) { return c.load(std::memory_order_relaxed); };
 
@@ -87,6 +88,10 @@ std::string Metrics::render(VolumeClient& volumes, const Topology& topology) con
       {"mkv_job_failures", "What the running (or last) job could not do.", "gauge",
        &JobGauges::failures},
   };
+  if (index_keys) {
+    out.family("mkv_index_keys", "Keys in the index (kept by every index write).", "gauge");
+    out.sample("mkv_index_keys", Labels{}, *index_keys);
+  }
   out.family("mkv_repair_backlog_keys",
              "Keys marked for repair (written off their placement, or short of copies), as last "
              "counted.",

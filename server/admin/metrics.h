@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,8 +47,10 @@ class Metrics {
   std::atomic<std::uint64_t>& repair_backlog() { return repair_backlog_; }
 
   // Returns the whole exposition: the request counters and histograms, the volumes' requests
-  // and health (of every volume volumes has a pool for), and the jobs'.
-  std::string render(VolumeClient& volumes, const Topology& topology) const;
+  // and health (of every volume volumes has a pool for), the keys in the index (index_keys;
+  // left out when it could not be read), and the jobs'.
+  std::string render(VolumeClient& volumes, const Topology& topology,
+                     std::optional<std::uint64_t> index_keys) const;
 
  private:
   using Counter = std::atomic<std::uint64_t>;

@@ -112,3 +112,43 @@ TEST_CASE("marked keys are listed in byte order from a start key, long keys and 
   keys.erase(std::find(keys.begin(), keys.end(), long_prefix + "/one"));
   CHECK(all_marked(index) == keys);
 }
+
+TEST_CASE("the count of keys follows every write, and survives reopening") {
+  ScratchDir dir;
+  const auto count_of = [](IndexUnderTest& index) {
+    auto n = index.count();
+    REQUIRE_MESSAGE(n.has_value(), n.error().detail);
+    return *n;
+  };
+  {
+    auto index = open_index(dir.index_path());
+    CHECK(count_of(index) == 0);
+    struct Step {
+      const char* what;
+      std::vector<Write> batch;
+      std::uint64_t keys;
+    };
+    const std::string long_key = std::string(700, 'k') + "/x";
+    const Step steps[] = {
+        {"three created", {put("a", record(1)), put("b", record(2)), put(long_key, record(3))}, 3},
+        {"replaced: no change", {put("a", record(9)), put(long_key, record(4))}, 3},
+        {"deleted", {erase("b")}, 2},
+        {"deleting an absent key", {erase("b"), erase("zz")}, 2},
+        {"created and deleted in one batch", {put("c", record(1)), erase("c")}, 2},
+        {"a failed condition changes nothing",
+         {Write{"d", record(1), Expected::record(record(5))},
+          Write{"a", std::nullopt, Expected::absent()}},
+         2},
+        {"created only if absent", {Write{"d", record(1), Expected::absent()}}, 3},
+        {"the long key deleted", {erase(long_key)}, 2},
+    };
+    for (const auto& step : steps) {
+      CAPTURE(step.what);
+      apply_ok(index, step.batch);
+      CHECK(count_of(index) == step.keys);
+      CHECK(count_of(index) == scan_all(index).size());
+    }
+  }
+  auto index = open_index(dir.index_path());
+  CHECK(count_of(index) == 2);
+}

@@ -162,6 +162,8 @@ TEST_CASE("the admin listener answers /metrics in the Prometheus text format") {
   CHECK(m.at(R"(mkv_volumes_configured{what="volumes"})") == 3);
   CHECK(m.at(R"(mkv_volumes_configured{what="replicas"})") == 2);
   CHECK(m.at(R"(mkv_job_running{job="verify"})") == 0);
+  CHECK(m.at("mkv_index_keys") == puts - 1);  // one of them deleted
+  CHECK(m.at("mkv_repair_backlog_keys") == 0);
 
   // A volume stopped shows as down once the probes notice.
   c.volumes[2]->stop();
@@ -362,6 +364,43 @@ TEST_CASE("online rebalance: add a volume, remove one, change r, while clients k
   INFO(first_problem);
   CHECK(load.failures == 0);
   CHECK(load.operations > 10);
+}
+
+TEST_CASE("replace a dead volume online: rebalance onto a new volume in its place") {
+  Cluster c(3, 2, {"--write-fallback"});
+  std::map<std::string, std::string> values;
+  for (unsigned i = 0; i < 60; ++i) {
+    const std::string key = "p/" + std::to_string(i);
+    values[key] = value_of(1000 + i * 53, i);
+    REQUIRE(c.put("/" + key, values[key]).status == 201);
+  }
+  // The third volume dies for good (its disk is gone: its files go with it); a new one takes
+  // its place under another address.
+  const std::string dead = c.volumes[2]->url();
+  c.volumes[2]->kill9();
+  c.volumes.erase(c.volumes.begin() + 2);
+  c.volumes.push_back(std::make_unique<Volume>());
+  const auto urls = c.urls();
+  // Clients write (falling back while the old -v still names the dead volume), read and delete.
+  const std::string down = R"(mkv_volume_up{volume=")" + dead + R"(",state="down"})";
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (parse_metrics(request(admin_port(c), "GET", "/metrics").body).at(down) != 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  Load load(c, 2);
+  const auto replaced = run(topology_args(c, urls, 2, {"rebalance", "--grace", "0"}));
+  load.finish();
+  INFO(replaced.err);
+  CHECK(replaced.exit_code == 0);
+  CHECK(contains(replaced.err, "running the job inside it"));
+  CHECK(contains(replaced.err, "is leaving and does not answer: its old copies are left there"));
+  CHECK(contains(replaced.err, "copies left on volumes leaving -v that did not answer: "));
+  CHECK(contains(replaced.err, "  failed deletes: 0\n"));
+  CHECK(contains(replaced.err, "every key is on its placement"));
+  CHECK_MESSAGE(load.failures == 0, (load.problems.empty() ? "" : load.problems.front()));
+  // Every key has its two copies again, on the two live volumes and the new one.
+  check_placed(c, values, urls, 2);
 }
 
 TEST_CASE("kill -9 of serve in the middle of an online rebalance: restart, run it again") {
