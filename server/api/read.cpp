@@ -59,7 +59,13 @@ Result<Reply> handle_get(App& app, const std::string& key, const Conditions& con
   const std::size_t chosen =
       app.volumes.all_up() ? 0 : pick_readable(app.volumes.states(record->volumes));
   Reply reply = empty_reply(http::status::found);
-  reply.set(http::field::location, volume_location(record->volumes[chosen], key));
+  const LinkSigning& signing = app.volumes.options().signing;
+  if (signing.secret.empty()) {
+    reply.set(http::field::location, volume_location(record->volumes[chosen], key));
+  } else {  // a URL the volume serves for --redirect-ttl seconds, for reading only
+    reply.set(http::field::location,
+              signing.sign("GET", volume_location(record->volumes[chosen], key)));
+  }
   set_validators(reply, *record);
   return reply;
 }

@@ -1,7 +1,16 @@
 // The command line's shared parts (see options.h).
 #include "options.h"
 
+#include "mkv/signed_link.h"
 #include "mkv/volume.h"
+
+#include <sys/stat.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include <chrono>
 #include <iostream>
@@ -41,8 +50,49 @@ std::optional<Invocation> read_invocation(const po::variables_map& vars) {
   return Invocation{vars["db"].as<std::string>(), make_topology(std::move(*volumes), replicas)};
 }
 
+namespace {
+
+// Returns the secret in the file at path (trailing whitespace dropped); refuses a file others
+// can read or write, an empty one, and a secret nginx's configuration could not hold as it is.
+std::string read_link_secret(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw po::error("--redirect-secret " + path + ": " + std::strerror(errno));
+  }
+  if ((st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
+    throw po::error("--redirect-secret " + path +
+                    " is readable or writable by others: chmod o-rw it first");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw po::error("--redirect-secret " + path + ": cannot read it");
+  while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) {
+    secret.pop_back();
+  }
+  if (secret.empty()) throw po::error("--redirect-secret " + path + " is empty");
+  if (!acceptable_link_secret(secret)) {
+    throw po::error("--redirect-secret " + path +
+                    ": the secret must be 16 to 256 characters of A-Z a-z 0-9 + / = _ - "
+                    "(e.g. head -c 32 /dev/urandom | base64)");
+  }
+  return secret;
+}
+
+}  // namespace
+
 void add_volume_options(po::options_description& options, VolumeOptions& volume) {
   options.add_options()
+      ("redirect-secret",
+       po::value<std::string>()->value_name("FILE")->notifier(
+           [&volume](const std::string& path) { volume.signing.secret = read_link_secret(path); }),
+       "sign every redirect and every volume request with the secret in FILE (shared with "
+       "volumes that check nginx secure_link; see docs/security.md)")
+      ("redirect-ttl",
+       po::value<unsigned>()->default_value(300)->notifier([&volume](unsigned seconds) {
+         if (seconds == 0) throw po::error("--redirect-ttl must be at least 1 second");
+         volume.signing.ttl = std::chrono::seconds(seconds);
+       }),
+       "seconds a signed redirect stays good")
       ("connect-timeout",
        po::value<unsigned>()->default_value(3000)->notifier(
            [&volume](unsigned ms) { volume.connect_timeout = std::chrono::milliseconds(ms); }),

@@ -77,21 +77,25 @@ net::awaitable<Result<http::response<http::string_body>>> exchange(VolumePool& v
 }  // namespace
 
 net::awaitable<VolumeReply> volume_delete(VolumePool& volume, std::string target) {
-  WholeRequest request{request_head("DELETE", target, volume.volume()), net::const_buffer()};
+  WholeRequest request{
+      request_head("DELETE", target, volume.volume(), volume.options().signing),
+      net::const_buffer()};
   co_return co_await volume.pipelined(request);
 }
 
 net::awaitable<VolumeReply> volume_move(VolumePool& volume, std::string from, std::string to) {
   std::string fields = "Destination: " + to + "\r\nOverwrite: T\r\n";
-  auto response = co_await exchange(volume, request_head("MOVE", from, volume.volume(), fields),
-                                    64 * 1024);
+  auto response = co_await exchange(
+      volume, request_head("MOVE", from, volume.volume(), volume.options().signing, fields),
+      64 * 1024);
   if (!response) co_return response.error();
   co_return response->result_int();
 }
 
 net::awaitable<Result<Fetched>> volume_get(VolumePool& volume, std::string target,
                                            std::uint64_t limit) {
-  auto response = co_await exchange(volume, request_head("GET", target, volume.volume()), limit);
+  auto response = co_await exchange(
+      volume, request_head("GET", target, volume.volume(), volume.options().signing), limit);
   if (!response) co_return response.error();
   co_return Fetched{response->result_int(), std::move(response->body()),
                     std::string((*response)[http::field::date])};

@@ -21,7 +21,8 @@ Download::Download(VolumePool& volume, std::string target)
     : volume_(volume), target_(std::move(target)) {}
 
 net::awaitable<VolumeReply> Download::start() {
-  const std::string head = request_head("GET", target_, volume_.volume());
+  const std::string head =
+      request_head("GET", target_, volume_.volume(), volume_.options().signing);
   const auto timeout = volume_.options().io_timeout;
   for (bool resent = false;; resent = true) {
     auto connection = co_await volume_.acquire();

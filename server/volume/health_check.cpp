@@ -44,7 +44,8 @@ bool step_passed(VolumePool& volume, const VolumeReply& reply, CapabilityStep st
 
 net::awaitable<void> probe(VolumePool& volume, std::chrono::milliseconds timeout) {
   const std::string target = volume.volume().path + '/' + std::string(reserved_segment) + '/';
-  const std::string head = request_head("HEAD", target, volume.volume());
+  const std::string head =
+      request_head("HEAD", target, volume.volume(), volume.options().signing);
   auto connection = co_await volume.acquire(timeout);
   if (!connection) co_return;  // acquire recorded the failure
   auto& stream = *connection->stream;

@@ -28,6 +28,7 @@ struct VolumeOptions {
   std::size_t max_idle = 256;           // idle connections kept per volume
   std::size_t pipelined_body_limit = 64 * 1024;  // whole PUT bodies up to this size are
                                                  // pipelined (see Pipeline)
+  LinkSigning signing;  // --redirect-secret, --redirect-ttl
 };
 
 // An open connection to a volume, and whether it served a request before. The stream is held

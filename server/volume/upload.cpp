@@ -21,7 +21,7 @@ Error Upload::failure(std::string_view what, const boost::system::error_code& ec
 }
 
 std::string Upload::head() const {
-  return request_head("PUT", target_, volume_.volume(),
+  return request_head("PUT", target_, volume_.volume(), volume_.options().signing,
                       "Content-Length: " + std::to_string(*length_) + "\r\n");
 }
 
@@ -36,7 +36,7 @@ net::awaitable<Result<void>> Upload::start() {
   }
   request_ = {};
   request_.method(http::verb::put);
-  request_.target(target_);
+  request_.target(volume_.options().signing.sign("PUT", target_));
   request_.version(11);
   request_.set(http::field::host, host_field(volume_.volume()));
   request_.chunked(true);

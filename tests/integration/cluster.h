@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,14 +19,29 @@ struct Cluster {
   std::unique_ptr<Server> server;
 
   // Starts `count` volumes (healthy, or all with `fault`) and mkv with `replicas` and extra
-  // serve arguments.
+  // serve arguments. With a link_secret the volumes serve only signed URLs, and mkv signs with
+  // the secret, written to secret_file() (mode 600).
   explicit Cluster(std::size_t count = 3, unsigned replicas = 2,
-                   std::vector<std::string> extra = {}, Fault fault = Fault::none) {
-    for (std::size_t i = 0; i < count; ++i) volumes.push_back(std::make_unique<Volume>(fault));
+                   std::vector<std::string> extra = {}, Fault fault = Fault::none,
+                   const std::string& link_secret = {}) {
+    for (std::size_t i = 0; i < count; ++i) {
+      volumes.push_back(std::make_unique<Volume>(fault, 1, link_secret));
+    }
+    if (!link_secret.empty()) {
+      {
+        std::ofstream out(secret_file());
+        out << link_secret << '\n';
+      }
+      std::filesystem::permissions(secret_file(), std::filesystem::perms::owner_read |
+                                                      std::filesystem::perms::owner_write);
+      extra.push_back("--redirect-secret");
+      extra.push_back(secret_file().string());
+    }
     server = std::make_unique<Server>(db(), urls(), replicas, std::move(extra));
   }
 
   std::filesystem::path db() const { return dir.path() / "index.db"; }
+  std::filesystem::path secret_file() const { return dir.path() / "link.secret"; }
 
   std::vector<std::string> urls() const {
     std::vector<std::string> out;

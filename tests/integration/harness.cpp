@@ -237,7 +237,7 @@ void replace_all(std::string& text, std::string_view from, std::string_view to) 
 
 // Returns the template with its placeholders filled in.
 std::string render_volume_config(std::uint16_t port, const fs::path& dir, unsigned workers,
-                                 Fault fault) {
+                                 Fault fault, const std::string& link_secret) {
   const std::string path = nginx_template_path();
   if (path.empty()) throw std::runtime_error("MKV_NGINX_CONF is not set");
   std::string text = read_whole_file(path);
@@ -246,6 +246,15 @@ std::string render_volume_config(std::uint16_t port, const fs::path& dir, unsign
   replace_all(text, "@DIR@", dir.string());
   replace_all(text, "@WORKERS@", std::to_string(workers));
   replace_all(text, "@EXTRA@", fault_directives(fault));
+  replace_all(text, "@SECURE_LINK@",
+              link_secret.empty()
+                  ? std::string()
+                  : "            secure_link $arg_md5,$arg_expires;\n"
+                    "            secure_link_md5 \"$secure_link_expires$mkv_link_scope$uri " +
+                        link_secret +
+                        "\";\n"
+                        "            if ($secure_link = \"\") { return 403; }\n"
+                        "            if ($secure_link = \"0\") { return 410; }");
   if (fault == Fault::no_move) {
     replace_all(text, "dav_methods PUT DELETE MOVE;", "dav_methods PUT DELETE;");
   }
@@ -380,11 +389,11 @@ std::string join_urls(const std::vector<std::string>& urls) {
 // ---------------------------------------------------------------------------------------------
 // Volume
 
-Volume::Volume(Fault fault, unsigned workers) : port_(free_port()) {
+Volume::Volume(Fault fault, unsigned workers, std::string link_secret) : port_(free_port()) {
   fs::create_directories(dir_.path() / "data");
   fs::create_directories(dir_.path() / "tmp");
   write_whole_file(dir_.path() / "nginx.conf",
-                   render_volume_config(port_, dir_.path(), workers, fault));
+                   render_volume_config(port_, dir_.path(), workers, fault, link_secret));
   start();
 }
 

@@ -96,7 +96,9 @@ enum class Fault {
 // stops nginx. Keys map to files byte for byte: key "a/b" is data_dir()/"a/b".
 class Volume {
  public:
-  explicit Volume(Fault fault = Fault::none, unsigned workers = 1);
+  // With a link_secret, the volume serves only URLs signed with it (nginx secure_link, as
+  // scripts/volume --secret renders it).
+  explicit Volume(Fault fault = Fault::none, unsigned workers = 1, std::string link_secret = {});
   ~Volume();
   Volume(const Volume&) = delete;
   Volume& operator=(const Volume&) = delete;
