@@ -16,10 +16,9 @@
 #include "mkv/checksum.h"
 #include "mkv/error.h"
 
-#include <boost/url/parse.hpp>
-#include <boost/url/url.hpp>
-#include <cryptopp/base64.h>
-#include <cryptopp/filters.h>
+#include <boost/archive/iterators/base64_from_binary.hpp>
+#include <boost/archive/iterators/transform_width.hpp>
+#include <boost/url/pct_string_view.hpp>
 
 #include <cstdint>
 #include <string>
@@ -45,28 +44,46 @@ enum class LinkScope : char { read = 'r', write = 'w' };
   text += ' ';
   text += secret;
   const Md5 digest = md5_of(text);
-  std::string encoded;
-  CryptoPP::StringSource(digest.data(), digest.size(), true,
-                         new CryptoPP::Base64URLEncoder(new CryptoPP::StringSink(encoded)));
+  // Base64 without padding (these iterators never pad), then the URL-safe alphabet.
+  using namespace boost::archive::iterators;
+  using Base64 = base64_from_binary<transform_width<const char*, 6, 8>>;
+  const auto* bytes = reinterpret_cast<const char*>(digest.data());
+  std::string encoded(Base64(bytes), Base64(bytes + digest.size()));
+  for (char& c : encoded) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
   return encoded;
 }
 
-// Returns target (a request target in origin form, "/path?query", as mkv sends it to a volume,
-// or a whole URL, as a redirect's Location) with the signature of a request of method expiring
-// at expires appended to its query; volume_request_failed if target is neither.
+// Returns target (a request target in origin form, "/path", as mkv sends it to a volume, or a
+// whole URL, "http://host:port/path", as a redirect's Location; neither with a query) with the
+// signature of a request of method expiring at expires as its query; volume_request_failed if
+// target is neither, or its path has a malformed escape.
 [[nodiscard]] inline Result<std::string> sign_target(std::string_view target,
                                                      std::string_view method,
                                                      std::int64_t expires,
                                                      std::string_view secret) {
-  auto parsed = boost::urls::parse_uri_reference(target);
-  if (!parsed || (!parsed->has_scheme() && !target.starts_with('/'))) {
+  const auto refuse = [&] {
     return Error::volume_request_failed("cannot sign " + std::string(target));
+  };
+  std::string_view path = target;
+  if (const auto scheme = target.find("://"); scheme != std::string_view::npos) {
+    const auto slash = target.find('/', scheme + 3);
+    if (slash == std::string_view::npos) return refuse();
+    path = target.substr(slash);
   }
-  boost::urls::url url(*parsed);
-  const std::string signature = link_signature(expires, scope_of(method), url.path(), secret);
-  url.params().append({"md5", signature});
-  url.params().append({"expires", std::to_string(expires)});
-  return std::string(url.buffer());
+  if (!path.starts_with('/') || path.find_first_of("?#") != std::string_view::npos) {
+    return refuse();
+  }
+  const auto encoded = boost::urls::make_pct_string_view(path);
+  if (!encoded) return refuse();
+  std::string out(target);
+  out += "?md5=";
+  out += link_signature(expires, scope_of(method), encoded->decode(), secret);
+  out += "&expires=";
+  out += std::to_string(expires);
+  return out;
 }
 
 // Returns whether secret can stand in the volumes' nginx configuration as it is: 16 to 256
