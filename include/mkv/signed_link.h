@@ -46,9 +46,8 @@ enum class LinkScope : char { read = 'r', write = 'w' };
   const Md5 digest = md5_of(text);
   // Base64 without padding (these iterators never pad), then the URL-safe alphabet.
   using namespace boost::archive::iterators;
-  using Base64 = base64_from_binary<transform_width<const char*, 6, 8>>;
-  const auto* bytes = reinterpret_cast<const char*>(digest.data());
-  std::string encoded(Base64(bytes), Base64(bytes + digest.size()));
+  using Base64 = base64_from_binary<transform_width<const std::uint8_t*, 6, 8>>;
+  std::string encoded(Base64(digest.data()), Base64(digest.data() + digest.size()));
   for (char& c : encoded) {
     if (c == '+') c = '-';
     if (c == '/') c = '_';

@@ -8,12 +8,11 @@
 
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
-#include <iterator>
-
-#include <chrono>
 #include <iostream>
+#include <iterator>
 
 namespace mkv::cli {
 

@@ -9,7 +9,6 @@
 #include "mkv/volume.h"
 
 #include <chrono>
-
 #include <string>
 #include <string_view>
 
