@@ -375,7 +375,8 @@ Result<std::optional<Databases>> try_open_databases(MDB_env* env, std::size_t bu
                                 ' ' + std::to_string(bucket_bytes);
     MDB_val k = as_val("format");
     MDB_val v = as_val(current);
-    if (rc = mdb_put(raw, dbs.meta, &k, &v, 0); rc == MDB_MAP_FULL) return std::optional<Databases>();
+    rc = mdb_put(raw, dbs.meta, &k, &v, 0);
+    if (rc == MDB_MAP_FULL) return std::optional<Databases>();
     if (rc != MDB_SUCCESS) return lmdb_error(rc);
   }
   // Committed even when nothing changed: the database handles opened in it live on only then.

@@ -440,7 +440,8 @@ Result<std::uint64_t> SqliteIndex::count() {
   const int rc = sqlite3_step(use.get());
   if (rc == SQLITE_DONE) return std::uint64_t{0};
   if (rc != SQLITE_ROW) return database_error((*reader)->db.get());
-  return static_cast<std::uint64_t>(std::max<sqlite3_int64>(sqlite3_column_int64(use.get(), 0), 0));
+  const sqlite3_int64 keys = sqlite3_column_int64(use.get(), 0);
+  return static_cast<std::uint64_t>(std::max<sqlite3_int64>(keys, 0));
 }
 
 Result<std::vector<std::string>> SqliteIndex::repairs(std::string_view start,

@@ -63,7 +63,9 @@ class SqliteIndex {
   Result<std::vector<Applied>> apply(std::span<const Write> batch);
   // Returns every intent recorded and not yet ended, in token order.
   Result<std::vector<Intent>> intents();
+  // Returns up to limit keys marked for repair that are >= start, in ascending order.
   Result<std::vector<std::string>> repairs(std::string_view start, std::size_t limit);
+  // Returns the number of keys, as every write transaction keeps it.
   Result<std::uint64_t> count();
 
   // The journal called name: path + "." + name + "-journal".

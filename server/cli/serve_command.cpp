@@ -29,7 +29,8 @@ int serve_command(const Invocation& invocation, const std::vector<std::string>& 
       ("write-fallback", po::bool_switch(&settings.write_fallback),
        "when a placement volume is down or unwritable, write to the next volumes that are up "
        "instead of failing the PUT")
-      ("auto-repair", po::value<bool>(&settings.auto_repair)->default_value(true)->implicit_value(true),
+      ("auto-repair",
+       po::value<bool>(&settings.auto_repair)->default_value(true)->implicit_value(true),
        "move the keys marked for repair (written with --write-fallback, or short of copies) "
        "back onto their placement once its volumes are up (=off: leave them)")
       ("repair-interval", po::value<unsigned>(&repair_interval)->default_value(10),

@@ -154,7 +154,9 @@ TEST_CASE("rebuild, verify, rebalance and gc work against signed volumes") {
   // Served again with the new -v, every key reads back through its signed redirect.
   c.server = std::make_unique<Server>(c.db(), urls, 2,
                                       std::vector<std::string>{"--redirect-secret", secret_arg});
-  for (int i = 0; i < 20; ++i) CHECK(c.fetch("/k/" + std::to_string(i)) == "value " + std::to_string(i));
+  for (int i = 0; i < 20; ++i) {
+    CHECK(c.fetch("/k/" + std::to_string(i)) == "value " + std::to_string(i));
+  }
 }
 
 TEST_CASE("serve refuses a secret file others can read, an empty one, or an unusable secret") {
