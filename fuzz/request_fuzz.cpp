@@ -65,6 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       require(target.find_first_of(std::string_view("\0\r\n ?#", 6)) == std::string::npos);
       break;
     }
+    case mkv::Operation::health:
+      require(request.method_string() == "GET" || request.method_string() == "HEAD");
+      break;
   }
   return 0;
 }
