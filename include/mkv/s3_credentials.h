@@ -52,12 +52,11 @@ inline constexpr std::size_t max_secret_bytes = 256;
     if (secret.empty() || std::any_of(secret.begin(), secret.end(), is_space)) {
       return refuse("expected ACCESS_KEY_ID SECRET_ACCESS_KEY");
     }
-    const bool key_ok =
-        key.size() >= min_access_key_bytes && key.size() <= max_access_key_bytes &&
-        std::all_of(key.begin(), key.end(), [](char c) {
-          return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == '-';
-        });
+    const bool key_ok = key.size() >= min_access_key_bytes && key.size() <= max_access_key_bytes &&
+                        std::all_of(key.begin(), key.end(), [](char c) {
+                          return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+                        });
     if (!key_ok) return refuse("the access key ID must be 3 to 128 of A-Z a-z 0-9 . _ -");
     const bool secret_ok =
         secret.size() >= min_secret_bytes && secret.size() <= max_secret_bytes &&

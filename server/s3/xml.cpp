@@ -50,14 +50,15 @@ std::string_view local_name(const pugi::xml_node& node) {
   return colon == std::string_view::npos ? name : name.substr(colon + 1);
 }
 
-S3Error malformed(std::string why) { return s3_error(s3errc::malformed_xml, std::move(why)); }
+S3Error malformed(std::string why) {
+  return s3_error(s3errc::malformed_xml, std::move(why));
+}
 
 // Parses xml into doc, keeping text exactly as sent (no end-of-line normalisation: a key's
 // bytes are the key), or returns MalformedXML saying where it broke.
 std::optional<S3Error> load(pugi::xml_document& doc, std::string_view xml) {
   const auto parsed = doc.load_buffer(xml.data(), xml.size(),
-                                      pugi::parse_default & ~pugi::parse_eol,
-                                      pugi::encoding_utf8);
+                                      pugi::parse_default & ~pugi::parse_eol, pugi::encoding_utf8);
   if (!parsed) {
     return malformed("the XML is not well-formed: " + std::string(parsed.description()) +
                      " at byte " + std::to_string(parsed.offset));

@@ -17,8 +17,7 @@ namespace mkv {
 
 // Returns the <Error> document of error for the request of resource (its path), tagged with
 // request_id.
-std::string xml_error(const S3Error& error, std::string_view resource,
-                      std::string_view request_id);
+std::string xml_error(const S3Error& error, std::string_view resource, std::string_view request_id);
 
 // A bucket as ListBuckets shows it.
 struct BucketEntry {

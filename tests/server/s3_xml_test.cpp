@@ -63,9 +63,9 @@ TEST_CASE("DeleteResult lists deletions unless quiet, and always the failures") 
       {"a", std::nullopt}, {"b", mkv::s3_error(s3errc::internal_error, "volume down")}};
   const std::string error =
       "<Error><Key>b</Key><Code>InternalError</Code><Message>volume down</Message></Error>";
-  CHECK(mkv::xml_delete_result(outcomes, false) ==
-        std::string(decl) + "<DeleteResult" + ns + "><Deleted><Key>a</Key></Deleted>" + error +
-            "</DeleteResult>");
+  CHECK(mkv::xml_delete_result(outcomes, false) == std::string(decl) + "<DeleteResult" + ns +
+                                                       "><Deleted><Key>a</Key></Deleted>" + error +
+                                                       "</DeleteResult>");
   CHECK(mkv::xml_delete_result(outcomes, true) ==
         std::string(decl) + "<DeleteResult" + ns + ">" + error + "</DeleteResult>");
 }
@@ -76,12 +76,15 @@ TEST_CASE("a DeleteObjects body is read with its keys exactly as sent") {
       "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\n"
       "  <Object><Key>a&amp;b</Key></Object>\n"
       "  <Object><Key> spaced\r\nkey </Key><VersionId>x</VersionId></Object>\n"
-      "  <Object><Key>\xC3\xBC" "ber</Key></Object>\n"
+      "  <Object><Key>\xC3\xBC"
+      "ber</Key></Object>\n"
       "  <Quiet>true</Quiet>\n"
       "</Delete>");
   REQUIRE(request.has_value());
   CHECK(request->quiet);
-  CHECK(request->keys == std::vector<std::string>{"a&b", " spaced\r\nkey ", "\xC3\xBC" "ber"});
+  CHECK(request->keys == std::vector<std::string>{"a&b", " spaced\r\nkey ",
+                                                  "\xC3\xBC"
+                                                  "ber"});
 }
 
 TEST_CASE("CompleteMultipartUpload and CreateBucket bodies") {

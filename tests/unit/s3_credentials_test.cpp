@@ -32,7 +32,8 @@ TEST_CASE("parse_s3_credentials names the first bad line and why") {
       {"a/b secretsecret\n", "line 1: the access key ID must be"},
       {"AKID short\n", "line 1: the secret must be"},
       {"AKID secr\x01tsecret\n", "line 1: the secret must be"},
-      {"AKID secretsecret\n# x\nAKID othersecret\n", "line 3: the access key ID AKID is given twice"},
+      {"AKID secretsecret\n# x\nAKID othersecret\n",
+       "line 3: the access key ID AKID is given twice"},
   };
   for (const auto& r : rows) {
     CAPTURE(std::string(r.text));
