@@ -222,7 +222,9 @@ struct Header {
 }
 
 // Returns the string to sign of the trailer of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER body:
-// trailer_sha256 is the SHA-256 of the trailer lines as sent ("name:value\n" each).
+// trailer_sha256 is the SHA-256 of the trailer lines other than the signature's, each as
+// "name:value\n" with the name in lower case and the value trimmed, sorted by name
+// (mkv/aws_chunked.h makes them).
 [[nodiscard]] inline std::string trailer_string_to_sign(std::string_view amz_date,
                                                         std::string_view scope,
                                                         std::string_view previous_signature,

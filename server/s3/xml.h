@@ -5,6 +5,7 @@
 #pragma once
 
 #include "mkv/s3_error.h"
+#include "mkv/s3_multipart.h"
 
 #include <cstdint>
 #include <optional>
@@ -63,11 +64,8 @@ inline constexpr std::size_t max_delete_keys = 1000;
 // Returns the DeleteObjects request body xml holds, or MalformedXML.
 S3Result<DeleteRequest> parse_delete_request(std::string_view xml);
 
-// One part as CompleteMultipartUpload lists it.
-struct CompletePart {
-  unsigned number = 0;
-  std::string etag;  // as sent, quotes included if the client sent them
-};
+// One part as CompleteMultipartUpload lists it (mkv/s3_multipart.h checks the list).
+using CompletePart = ListedPart;
 
 // Returns the parts of a CompleteMultipartUpload body, in the order given, or MalformedXML.
 S3Result<std::vector<CompletePart>> parse_complete_request(std::string_view xml);
