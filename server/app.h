@@ -12,6 +12,8 @@
 #include "volume/client.h"
 #include "volume/pool.h"
 
+#include "mkv/s3_credentials.h"
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -19,6 +21,14 @@
 #include <string>
 
 namespace mkv {
+
+// The S3 listener's settings: off while port is 0.
+struct S3Settings {
+  std::uint16_t port = 0;
+  std::string bind;                  // empty: the same address as the native API
+  S3Credentials credentials;         // access key -> secret
+  std::string region = "us-east-1";  // what GetBucketLocation answers
+};
 
 // The settings of the `mkv serve` process (the cluster's are the Topology): fixed at start-up.
 struct ServerSettings {
@@ -36,6 +46,7 @@ struct ServerSettings {
   std::string admin_bind = "127.0.0.1";  // the admin listener (metrics, online jobs)
   std::uint16_t admin_port = 0;          // 0: an ephemeral port
   VolumeOptions volume_options;
+  S3Settings s3;
 };
 
 // The shared parts of a server, owned by run_server() and outliving every connection. hashers

@@ -6,6 +6,7 @@
 #include "asio.h"
 
 #include "mkv/checksum.h"
+#include "mkv/sha256.h"
 
 #include <cstddef>
 #include <span>
@@ -16,19 +17,25 @@ namespace mkv {
 // less than handing it over.
 inline constexpr std::size_t hash_elsewhere_from = 64 * 1024;
 
-// Adds piece to md5: on one of hashers' threads for a large piece, inline for a small one. The
-// caller's coroutine resumes on its own executor; md5 and piece must stay put until then, and
-// one md5 is given one piece at a time.
+// Adds piece to md5 (and to sha256 when given: an S3 PUT whose signature covers the body's
+// SHA-256): on one of hashers' threads for a large piece, inline for a small one. The caller's
+// coroutine resumes on its own executor; the streams and piece must stay put until then, and
+// one stream is given one piece at a time.
 inline net::awaitable<void> hash_piece(net::thread_pool& hashers, Md5Stream& md5,
-                                       std::span<const char> piece) {
-  if (piece.size() < hash_elsewhere_from) {
+                                       std::span<const char> piece,
+                                       Sha256Stream* sha256 = nullptr) {
+  const auto hash = [&md5, sha256, piece] {
     md5.update(piece);
+    if (sha256) sha256->update(piece);
+  };
+  if (piece.size() < hash_elsewhere_from) {
+    hash();
     co_return;
   }
   co_await net::co_spawn(
       hashers,
-      [&md5, piece]() -> net::awaitable<void> {
-        md5.update(piece);
+      [&hash]() -> net::awaitable<void> {
+        hash();
         co_return;
       },
       net::use_awaitable);

@@ -6,8 +6,11 @@
 #include "health/auto_repair.h"
 #include "health/watch.h"
 #include "jobs/rebalance_job.h"
+#include "http/connection.h"
 #include "http/listener.h"
 #include "log.h"
+#include "s3/connection.h"
+#include "s3/service.h"
 
 #include "mkv_config.h"
 
@@ -17,6 +20,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -32,7 +36,7 @@ using namespace std::chrono_literals;
 // Waits for SIGINT or SIGTERM, stops accepting, lets the requests in progress finish (at
 // most 30 s), then stops the io_contexts.
 net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, tcp::acceptor& admin,
-                                    IoContexts& ios) {
+                                    tcp::acceptor& s3, IoContexts& ios) {
   net::signal_set signals(acceptor.get_executor(), SIGINT, SIGTERM);
   auto [ec, signal] = co_await signals.async_wait(as_values);
   if (ec) co_return;
@@ -42,6 +46,7 @@ net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, tcp::acce
   boost::system::error_code ignored;
   acceptor.close(ignored);
   admin.close(ignored);
+  s3.close(ignored);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   net::steady_timer tick(acceptor.get_executor());
   while (app.gate.active() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -85,7 +90,7 @@ constexpr auto check_wait = 2s;
 // Finishes the overwrites a crash cut short, checks the volumes, starts probing them, then
 // accepts connections and admin connections (the listening sockets queue them meanwhile).
 net::awaitable<void> start_serving(App& app, tcp::acceptor& acceptor, tcp::acceptor& admin,
-                                   IoContexts& ios) {
+                                   tcp::acceptor& s3_acceptor, S3Service* s3, IoContexts& ios) {
   co_await recover_overwrites(app);
   co_await recover_rebalance(app);
   co_await check_volumes(app.volumes, app.topology, check_wait);
@@ -94,7 +99,17 @@ net::awaitable<void> start_serving(App& app, tcp::acceptor& acceptor, tcp::accep
                 net::detached);
   net::co_spawn(admin.get_executor(), accept_admin(app, admin), net::detached);
   net::co_spawn(acceptor.get_executor(), repair_marked_keys(app), net::detached);
-  co_await accept_connections(app, acceptor, ios);
+  if (s3) {
+    net::co_spawn(s3_acceptor.get_executor(),
+                  accept_connections(app, s3_acceptor, ios,
+                                     [&app, s3](beast::tcp_stream stream) {
+                                       return serve_s3_connection(app, *s3, std::move(stream));
+                                     }),
+                  net::detached);
+  }
+  co_await accept_connections(app, acceptor, ios, [&app](beast::tcp_stream stream) {
+    return serve_connection(app, std::move(stream));
+  });
 }
 
 // Opens a listening socket on bind:port; returns false after logging why it cannot.
@@ -175,6 +190,16 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
   tcp::acceptor admin(io);
   if (!listen_on(admin, settings.admin_bind, settings.admin_port, "(admin) ")) return 1;
   record_admin_address(location, admin.local_endpoint());
+  // The S3 API on its own listener, when asked for (serve_command checked its credentials).
+  tcp::acceptor s3_acceptor(io);
+  std::optional<S3Service> s3;
+  if (settings.s3.port != 0) {
+    const std::string& bind = settings.s3.bind.empty() ? settings.bind : settings.s3.bind;
+    if (!listen_on(s3_acceptor, bind, settings.s3.port, "(S3) ")) return 1;
+    s3.emplace(settings.s3);
+    log_line("S3 API on " + bind + ":" + std::to_string(settings.s3.port) + " for " +
+             std::to_string(settings.s3.credentials.size()) + " access keys");
+  }
   if (auto placed = index->read_journal(placement_record); placed && *placed &&
       **placed != placement_text(*current.load())) {
     log_line("warning: the last rebalance placed the keys on other volumes or with another -r (" +
@@ -192,8 +217,9 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
            admin.local_endpoint().address().to_string() + ":" +
            std::to_string(admin.local_endpoint().port()));
 
-  net::co_spawn(io, start_serving(app, acceptor, admin, ios), net::detached);
-  net::co_spawn(io, stop_on_signal(app, acceptor, admin, ios), net::detached);
+  net::co_spawn(io, start_serving(app, acceptor, admin, s3_acceptor, s3 ? &*s3 : nullptr, ios),
+                net::detached);
+  net::co_spawn(io, stop_on_signal(app, acceptor, admin, s3_acceptor, ios), net::detached);
 
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ios, i] { ios[i]->run(); });

@@ -62,7 +62,7 @@ struct ChunkSigning {
 
 // Returns the value of x-amz-decoded-content-length (decimal digits), or invalid_argument.
 [[nodiscard]] inline S3Result<std::uint64_t> parse_decoded_content_length(std::string_view value) {
-  value = detail::trim(value);
+  value = detail::trim_ows(value);
   if (!detail::all_digits(value) || value.size() > 19) {
     return s3_error(s3errc::invalid_argument, "x-amz-decoded-content-length '" +
                                                   std::string(value.substr(0, 40)) +
@@ -329,7 +329,7 @@ class AwsChunkedDecoder {
     if (colon == std::string_view::npos || !token) {
       return malformed("the trailer line '" + shown(line) + "' is not name:value");
     }
-    const auto value = detail::trim(line.substr(colon + 1));
+    const auto value = detail::trim_ows(line.substr(colon + 1));
     if (std::any_of(value.begin(), value.end(),
                     [](char c) { return (c >= 0 && c < ' ' && c != '\t') || c == 0x7f; })) {
       return malformed("the value of the trailer '" + shown(name) + "' has a control character");

@@ -32,6 +32,7 @@ enum class errc {
   invalid_condition,      // an If-Match or If-None-Match header is not an entity-tag list
   precondition_failed,    // a conditional request's condition does not hold
   job_running,            // an online job was asked for while another one runs
+  payload_hash_mismatch,  // an S3 PUT's body does not have the SHA-256 its signature covers
 };
 
 // An error code plus the detail its message needs.
@@ -74,6 +75,9 @@ struct Error {
   }
   static Error precondition_failed() { return {errc::precondition_failed, {}}; }
   static Error job_running(std::string job) { return {errc::job_running, std::move(job)}; }
+  static Error payload_hash_mismatch(std::string detail) {
+    return {errc::payload_hash_mismatch, std::move(detail)};
+  }
 
   friend bool operator==(const Error&, const Error&) = default;
 };
@@ -103,6 +107,7 @@ using Result = boost::system::result<T, Error>;
     case errc::invalid_condition: return 400;
     case errc::precondition_failed: return 412;
     case errc::job_running: return 409;
+    case errc::payload_hash_mismatch: return 400;
   }
   return 500;  // unreachable: every code is handled above
 }
@@ -133,6 +138,7 @@ using Result = boost::system::result<T, Error>;
     case errc::precondition_failed: return "precondition failed";
     case errc::job_running:
       return "busy: a " + e.detail + " job is running on this server; wait for it to end";
+    case errc::payload_hash_mismatch: return "payload hash mismatch: " + e.detail;
   }
   return "internal error";  // unreachable: every code is handled above
 }

@@ -169,7 +169,7 @@ struct ClaimedChecksum {
       return s3_error(s3errc::invalid_request,
                       "a request may carry one x-amz-checksum-* header, not several");
     }
-    claimed = ClaimedChecksum{*algorithm, detail::trim(h.value)};
+    claimed = ClaimedChecksum{*algorithm, detail::trim_ows(h.value)};
   }
   return claimed;
 }

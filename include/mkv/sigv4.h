@@ -113,7 +113,7 @@ struct AuthorizationHeader {
 // not_implemented for another scheme, such as SigV2's "AWS AKID:sig").
 [[nodiscard]] inline S3Result<AuthorizationHeader> parse_authorization(std::string_view value) {
   constexpr std::string_view scheme = "AWS4-HMAC-SHA256";
-  value = detail::trim(value);
+  value = detail::trim_ows(value);
   if (!value.starts_with(scheme) || value.size() == scheme.size() || value[scheme.size()] != ' ') {
     if (value.starts_with("AWS ")) {
       return s3_error(s3errc::not_implemented,
@@ -124,7 +124,7 @@ struct AuthorizationHeader {
   }
   std::optional<std::string_view> credential, signed_headers, signature;
   for (auto part : detail::split(value.substr(scheme.size() + 1), ',')) {
-    part = detail::trim(part);
+    part = detail::trim_ows(part);
     const auto eq = part.find('=');
     const auto name = part.substr(0, eq);
     const auto field = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
@@ -304,6 +304,11 @@ namespace detail {
   }
 
   const auto algorithm = param("X-Amz-Algorithm");
+  if (!algorithm && param("AWSAccessKeyId") && param("Signature")) {
+    return s3_error(s3errc::not_implemented,
+                    "Signature Version 2 presigned URLs are not supported; presign with "
+                    "Signature Version 4 (boto3: Config(signature_version='s3v4'))");
+  }
   if (!algorithm) return s3_error(s3errc::access_denied, "the request is not signed");
   if (*algorithm != "AWS4-HMAC-SHA256") {
     return s3_error(s3errc::authorization_header_malformed,

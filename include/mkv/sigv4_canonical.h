@@ -33,7 +33,8 @@ namespace detail {
   }
 }
 
-[[nodiscard]] inline std::string_view trim(std::string_view text) {
+// Returns text without the spaces and tabs around it (HTTP's optional whitespace).
+[[nodiscard]] inline std::string_view trim_ows(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   return text;
@@ -157,7 +158,7 @@ struct Header {
       if (found) out += ',';
       found = true;
       bool space = false;
-      for (const char c : detail::trim(h.value)) {
+      for (const char c : detail::trim_ows(h.value)) {
         if (c == ' ' || c == '\t') {
           space = true;
           continue;

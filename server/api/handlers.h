@@ -12,14 +12,18 @@
 
 #include <boost/asio.hpp>
 
+#include <optional>
 #include <string>
 
 namespace mkv {
 
 // PUT /{key}: streams the body to the key's placement volumes (its MD5 computed on the way),
-// then commits the record; conditions and Content-MD5 are checked.
+// then commits the record; conditions and Content-MD5 are checked, and, when expected_sha256
+// (hex) is given (an S3 PUT signed with its payload's hash), the body's SHA-256: on a mismatch
+// nothing is committed (payload_hash_mismatch).
 net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions conditions,
-                                         RequestBody& body);
+                                         RequestBody& body,
+                                         std::optional<std::string> expected_sha256 = {});
 // DELETE /{key}: removes the record, then the copies (best effort); conditions are checked.
 net::awaitable<Result<Reply>> handle_delete(App& app, std::string key, Conditions conditions);
 // GET /{key}: a redirect to the first recorded volume that is not down, or 304 / 412.

@@ -87,7 +87,8 @@ net::awaitable<void> read_piece(RequestBody& body, std::span<char> out, Result<s
 net::awaitable<Result<std::uint64_t>> relay_body(RequestBody& body,
                                                  std::vector<std::unique_ptr<Upload>>& uploads,
                                                  std::vector<char>& current, std::size_t n,
-                                                 net::thread_pool& hashers, Md5Stream& md5) {
+                                                 net::thread_pool& hashers, Md5Stream& md5,
+                                                 Sha256Stream* sha256) {
   std::vector<char> next(body.done() ? 0 : current.size());
   Result<std::size_t> got = n;
   std::uint64_t total = 0;
@@ -98,14 +99,16 @@ net::awaitable<Result<std::uint64_t>> relay_body(RequestBody& body,
     const std::span<const char> bytes(current.data(), *got);
     if (body.done()) {
       co_await run_all(2, [&](std::size_t i) {
-        return i == 0 ? send_piece(uploads, piece, true) : hash_piece(hashers, md5, bytes);
+        return i == 0 ? send_piece(uploads, piece, true)
+                      : hash_piece(hashers, md5, bytes, sha256);
       });
       co_return total;
     }
     Result<std::size_t> following = std::size_t{0};
     co_await run_all(3, [&](std::size_t i) {
       if (i == 0) return send_piece(uploads, piece, false);
-      return i == 1 ? read_piece(body, next, following) : hash_piece(hashers, md5, bytes);
+      return i == 1 ? read_piece(body, next, following)
+                    : hash_piece(hashers, md5, bytes, sha256);
     });
     const bool failed = std::any_of(uploads.begin(), uploads.end(),
                                     [](const auto& u) { return u->reply().has_value(); });
@@ -156,9 +159,11 @@ struct FanOut {
   std::vector<WriteOutcome> outcomes;
   std::uint64_t size = 0;
   Md5 md5{};
+  std::optional<Sha256> sha256;  // when asked for
 };
 net::awaitable<Result<FanOut>> fan_out(App& app, RequestBody& body, std::string key, PutMode mode,
-                                       const std::vector<Destination>& destinations) {
+                                       const std::vector<Destination>& destinations,
+                                       bool want_sha256) {
   const std::uint64_t piece_size =
       std::min<std::uint64_t>(app.settings.piece_size,
                               body.length().value_or(app.settings.piece_size));
@@ -173,11 +178,15 @@ net::awaitable<Result<FanOut>> fan_out(App& app, RequestBody& body, std::string 
     uploads.push_back(std::make_unique<Upload>(*d.volume, d.target, body.length()));
   }
   Md5Stream md5;
-  auto size = co_await relay_body(body, uploads, first, *n, app.hashers, md5);
+  std::optional<Sha256Stream> sha256;
+  if (want_sha256) sha256.emplace();
+  auto size = co_await relay_body(body, uploads, first, *n, app.hashers, md5,
+                                  sha256 ? &*sha256 : nullptr);
   if (!size) co_return size.error();
   FanOut out;
   out.size = *size;
   out.md5 = md5.finish();
+  if (sha256) out.sha256 = sha256->finish();
   for (const auto& u : uploads) out.outcomes.push_back(u->outcome());
 
   std::vector<std::size_t> retry;
@@ -213,7 +222,8 @@ net::awaitable<void> undo_then_unlock([[maybe_unused]] KeyGuard guard,
 }  // namespace
 
 net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions conditions,
-                                         RequestBody& body) {
+                                         RequestBody& body,
+                                         std::optional<std::string> expected_sha256) {
   // A Content-MD5 that cannot be read is refused before anything else.
   std::optional<Md5> expected_md5;
   if (const auto header = body.field(http::field::content_md5)) {
@@ -251,11 +261,12 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions c
   if (!targets) co_return targets.error();
   if (auto r = co_await body.continue_if_expected(); !r) co_return r.error();
 
-  auto fan = co_await fan_out(app, body, key, mode, *targets);
+  auto fan = co_await fan_out(app, body, key, mode, *targets, expected_sha256.has_value());
   if (!fan) co_return fan.error();
   const FanOutDecision decision = decide_rollback(fan->outcomes);
   const bool digest_mismatch = expected_md5 && *expected_md5 != fan->md5;
-  if (!decision.commit || digest_mismatch) {
+  const bool hash_mismatch = expected_sha256 && lower_hex(*fan->sha256) != *expected_sha256;
+  if (!decision.commit || digest_mismatch || hash_mismatch) {
     std::vector<Destination> undo;
     if (decision.commit) {
       undo = *targets;  // every copy was written, none may stay
@@ -268,6 +279,11 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions c
     net::co_spawn(co_await net::this_coro::executor,
                   undo_then_unlock(std::move(guard), std::move(undo)), net::detached);
     if (!decision.commit) co_return Error::volume_write_failed();
+    if (hash_mismatch) {
+      co_return Error::payload_hash_mismatch("x-amz-content-sha256 says " + *expected_sha256 +
+                                             ", the body's SHA-256 is " +
+                                             lower_hex(*fan->sha256));
+    }
     co_return Error::bad_digest("Content-MD5 says " + to_hex(*expected_md5) +
                                 ", the body's MD5 is " + to_hex(fan->md5));
   }

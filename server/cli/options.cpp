@@ -79,6 +79,25 @@ std::string read_link_secret(const std::string& path) {
 
 }  // namespace
 
+S3Credentials read_s3_credentials(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw po::error("--s3-credentials " + path + ": " + std::strerror(errno));
+  }
+  if ((st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
+    std::cerr << "mkv: warning: --s3-credentials " << path
+              << " is readable or writable by others (chmod o-rw it)\n";
+  }
+  std::ifstream in(path, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw po::error("--s3-credentials " + path + ": cannot read it");
+  auto credentials = parse_s3_credentials(text);
+  if (!credentials) {
+    throw po::error("--s3-credentials " + path + ": " + credentials.error().message);
+  }
+  return std::move(*credentials);
+}
+
 void add_volume_options(po::options_description& options, VolumeOptions& volume) {
   options.add_options()
       ("redirect-secret",

@@ -4,6 +4,7 @@
 
 #include "volume/pool.h"
 
+#include "mkv/s3_credentials.h"
 #include "mkv/topology.h"
 
 #include <boost/program_options.hpp>
@@ -41,6 +42,10 @@ po::options_description global_options();
 // Returns the invocation the global options in vars describe, or prints why they are unusable
 // and returns nullopt.
 std::optional<Invocation> read_invocation(const po::variables_map& vars);
+
+// Returns the S3 credentials in the file at path (mkv/s3_credentials.h); throws po::error saying
+// why when it cannot be read or parsed, and warns on stderr when others may read it.
+S3Credentials read_s3_credentials(const std::string& path);
 
 // Adds --connect-timeout and --volume-timeout to options, stored into volume when parsed.
 void add_volume_options(po::options_description& options, VolumeOptions& volume);

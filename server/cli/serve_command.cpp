@@ -39,10 +39,26 @@ int serve_command(const Invocation& invocation, const std::vector<std::string>& 
        "address of the admin listener (GET /metrics; the online jobs the CLI hands over). "
        "Unauthenticated: keep it on loopback or a private network")
       ("admin-port", po::value<std::uint16_t>(&settings.admin_port)->default_value(0),
-       "port of the admin listener (0: any free port; the address is written to DB.admin)");
+       "port of the admin listener (0: any free port; the address is written to DB.admin)")
+      ("s3-port", po::value<std::uint16_t>(&settings.s3.port)->default_value(0),
+       "serve the S3 API (path-style, SigV4) on this port (0: off); needs --s3-credentials")
+      ("s3-bind", po::value<std::string>(&settings.s3.bind),
+       "address of the S3 listener (default: the same as --bind)")
+      ("s3-credentials",
+       po::value<std::string>()->value_name("FILE")->notifier([&settings](const std::string& path) {
+         settings.s3.credentials = read_s3_credentials(path);
+       }),
+       "the S3 users: one 'ACCESS_KEY_ID SECRET_ACCESS_KEY' per line")
+      ("s3-region", po::value<std::string>(&settings.s3.region)->default_value("us-east-1"),
+       "the region GetBucketLocation names (requests may be signed for any region)");
   po::variables_map vars;
   if (!parse_command(args, options, vars, "usage: mkv -d DB -v URLS -r N serve [options]\n")) {
     return 0;
+  }
+  if (settings.s3.port != 0 && settings.s3.credentials.empty()) {
+    std::cerr << "mkv: --s3-port needs --s3-credentials FILE (one 'ACCESS_KEY_ID SECRET' per "
+                 "line)\n";
+    return 1;
   }
   settings.client_timeout = std::chrono::seconds(client_timeout);
   settings.health_interval = std::chrono::milliseconds(health_interval);

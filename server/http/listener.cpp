@@ -1,8 +1,6 @@
 // The listening socket of `mkv serve` (see listener.h).
 #include "listener.h"
 
-#include "connection.h"
-
 #include "log.h"
 
 
@@ -18,7 +16,8 @@ using namespace std::chrono_literals;
 
 }  // namespace
 
-net::awaitable<void> accept_connections(App& app, tcp::acceptor& acceptor, IoContexts& ios) {
+net::awaitable<void> accept_connections(App& app, tcp::acceptor& acceptor, IoContexts& ios,
+                                        ConnectionServer serve) {
   for (std::size_t next = 0;; next = (next + 1) % ios.size()) {
     auto [ec, socket] = co_await acceptor.async_accept(ios[next]->get_executor(), as_values);
     if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -37,7 +36,7 @@ net::awaitable<void> accept_connections(App& app, tcp::acceptor& acceptor, IoCon
       continue;
     }
     auto executor = socket.get_executor();
-    net::co_spawn(executor, serve_connection(app, beast::tcp_stream(std::move(socket))),
+    net::co_spawn(executor, serve(beast::tcp_stream(std::move(socket))),
                   [&app](std::exception_ptr failure) {
                     app.connections.fetch_sub(1);
                     if (failure) {

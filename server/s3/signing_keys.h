@@ -32,8 +32,8 @@ class SigningKeys {
       std::lock_guard lock(mutex_);
       if (const auto it = cache_.find(name); it != cache_.end()) return it->second;
     }
-    const SigningKey key = derive_signing_key(secret->second, credential.date, credential.region,
-                                              credential.service);
+    const SigningKey key =
+        derive_signing_key(secret->second, credential.date, credential.region, credential.service);
     std::lock_guard lock(mutex_);
     if (cache_.size() >= max_cached) cache_.clear();
     cache_.emplace(name, key);

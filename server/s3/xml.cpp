@@ -114,6 +114,43 @@ std::string xml_list_buckets(std::span<const BucketEntry> buckets, std::string_v
   return finish(doc);
 }
 
+std::string xml_list_objects(const ListObjectsRequest& request, const ListObjectsPage& page,
+                             std::string_view bucket) {
+  pugi::xml_document doc;
+  auto root = start(doc, "ListBucketResult");
+  const bool v2 = request.version == ListVersion::v2;
+  const auto text = [&](std::string_view value) { return listing_text(request, value); };
+  add(root, "Name", bucket);
+  add(root, "Prefix", text(request.prefix));
+  if (!v2) add(root, "Marker", text(request.marker));
+  add(root, "MaxKeys", std::to_string(request.max_keys));
+  if (v2) add(root, "KeyCount", std::to_string(page.key_count()));
+  if (!request.delimiter.empty()) add(root, "Delimiter", text(request.delimiter));
+  if (request.url_encoding) add(root, "EncodingType", "url");
+  add(root, "IsTruncated", page.is_truncated ? "true" : "false");
+  if (v2) {
+    if (!request.continuation_token.empty()) {
+      add(root, "ContinuationToken", request.continuation_token);
+    }
+    if (page.is_truncated) add(root, "NextContinuationToken", page.next_continuation_token);
+    if (!request.start_after.empty()) add(root, "StartAfter", text(request.start_after));
+  } else if (page.is_truncated) {
+    add(root, "NextMarker", text(page.next_marker));
+  }
+  for (const auto& object : page.contents) {
+    auto node = root.append_child("Contents");
+    add(node, "Key", text(object.key));
+    add(node, "LastModified", xml_time(object.modified));
+    if (!object.etag.empty()) add(node, "ETag", object.etag);
+    add(node, "Size", std::to_string(object.size));
+    add(node, "StorageClass", "STANDARD");
+  }
+  for (const auto& prefix : page.common_prefixes) {
+    add(root.append_child("CommonPrefixes"), "Prefix", text(prefix));
+  }
+  return finish(doc);
+}
+
 std::string xml_bucket_location(std::string_view region) {
   pugi::xml_document doc;
   auto root = start(doc, "LocationConstraint");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "mkv/s3_error.h"
+#include "mkv/s3_list.h"
 #include "mkv/s3_multipart.h"
 
 #include <cstdint>
@@ -28,6 +29,11 @@ struct BucketEntry {
 
 // Returns the ListAllMyBucketsResult of buckets, owned by owner (the access key).
 std::string xml_list_buckets(std::span<const BucketEntry> buckets, std::string_view owner);
+
+// Returns the ListBucketResult of a ListObjects page (V1 or V2, as request asks) of bucket; keys,
+// prefixes and markers URL-encoded when the request asked for encoding-type=url.
+std::string xml_list_objects(const ListObjectsRequest& request, const ListObjectsPage& page,
+                             std::string_view bucket);
 
 // Returns the LocationConstraint document of GetBucketLocation for region.
 std::string xml_bucket_location(std::string_view region);

@@ -17,12 +17,12 @@ constexpr std::size_t body_read_size = 64 * 1024;
 
 }  // namespace
 
-Download::Download(VolumePool& volume, std::string target)
-    : volume_(volume), target_(std::move(target)) {}
+Download::Download(VolumePool& volume, std::string target, std::string extra_fields)
+    : volume_(volume), target_(std::move(target)), extra_fields_(std::move(extra_fields)) {}
 
 net::awaitable<VolumeReply> Download::start() {
   const std::string head =
-      request_head("GET", target_, volume_.volume(), volume_.options().signing);
+      request_head("GET", target_, volume_.volume(), volume_.options().signing, extra_fields_);
   const auto timeout = volume_.options().io_timeout;
   for (bool resent = false;; resent = true) {
     auto connection = co_await volume_.acquire();
@@ -64,6 +64,12 @@ net::awaitable<VolumeReply> Download::start() {
 std::optional<std::uint64_t> Download::length() const {
   const auto length = parser_->content_length();
   return length ? std::optional<std::uint64_t>(*length) : std::nullopt;
+}
+
+std::string_view Download::field(http::field name) const {
+  const auto& header = parser_->get();
+  const auto it = header.find(name);
+  return it == header.end() ? std::string_view() : std::string_view(it->value());
 }
 
 net::awaitable<Result<std::size_t>> Download::read(std::span<char> out) {

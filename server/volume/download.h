@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace mkv {
 
@@ -15,7 +16,8 @@ namespace mkv {
 // unfinished download closes its connection.
 class Download {
  public:
-  Download(VolumePool& volume, std::string target);
+  // extra_fields: request header lines to send too, each ending in "\r\n" (a Range).
+  Download(VolumePool& volume, std::string target, std::string extra_fields = {});
   Download(const Download&) = delete;
   Download& operator=(const Download&) = delete;
 
@@ -24,6 +26,8 @@ class Download {
   net::awaitable<VolumeReply> start();
   // Returns the body length the volume declared, or nullopt for a chunked body.
   std::optional<std::uint64_t> length() const;
+  // Returns a field of the response header ("" without it). Call only after start().
+  std::string_view field(http::field name) const;
   // Fills out with the next bytes of the body; returns fewer only at its end (then done()).
   // Call only after start() returned a status.
   net::awaitable<Result<std::size_t>> read(std::span<char> out);
@@ -34,6 +38,7 @@ class Download {
  private:
   VolumePool& volume_;
   std::string target_;
+  std::string extra_fields_;
   std::optional<Connection> connection_;
   beast::flat_buffer buffer_;
   std::optional<http::response_parser<http::buffer_body>> parser_;

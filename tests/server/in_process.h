@@ -7,6 +7,7 @@
 #include "app.h"
 #include "asio.h"
 #include "harness.h"
+#include "http/connection.h"
 #include "http/listener.h"
 #include "run_all.h"
 
@@ -94,7 +95,8 @@ class InProcessServer {
     acceptor_.bind(endpoint);
     acceptor_.listen();
     port_ = acceptor_.local_endpoint().port();
-    net::co_spawn(*ios_.front(), accept_connections(app_, acceptor_, ios_), net::detached);
+    const auto serve = [this](beast::tcp_stream s) { return serve_connection(app_, std::move(s)); };
+    net::co_spawn(*ios_.front(), accept_connections(app_, acceptor_, ios_, serve), net::detached);
     thread_ = std::thread([this] { ios_.front()->run(); });
   }
   InProcessServer(const InProcessServer&) = delete;

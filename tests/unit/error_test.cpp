@@ -32,6 +32,8 @@ TEST_CASE("every error has the spec's message and status") {
       {mkv::Error::shutting_down(), 503, "server is shutting down"},
       {mkv::Error::job_running("verify"), 409,
        "busy: a verify job is running on this server; wait for it to end"},
+      {mkv::Error::payload_hash_mismatch("x-amz-content-sha256 says 00, the body's is 11"), 400,
+       "payload hash mismatch: x-amz-content-sha256 says 00, the body's is 11"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.message);

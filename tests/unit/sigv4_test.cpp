@@ -223,6 +223,15 @@ TEST_CASE("an unsigned request is AccessDenied, a SigV2 one NotImplemented") {
   refused = mkv::authenticate({"GET", "/bucket/key", "", v2, 0}, lookup);
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().code == s3errc::not_implemented);
+
+  // What boto3 1.26 presigns by default: a SigV2 query.
+  refused = mkv::authenticate(
+      {"GET", "/bucket/key", "AWSAccessKeyId=AKIDEXAMPLE&Signature=5f45a%3D&Expires=1796094670",
+       bare, 0},
+      lookup);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == s3errc::not_implemented);
+  CHECK(refused.error().message.find("s3v4") != std::string::npos);
 }
 
 TEST_CASE("AWS's aws-chunked example: the seed signature and each chunk's") {

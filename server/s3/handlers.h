@@ -1,0 +1,63 @@
+// The operations of the S3 API, each a sequence of steps over the native machinery (the index,
+// the key locks, the volume client); dispatched by the S3 connection (s3/connection.h).
+#pragma once
+
+#include "app.h"
+#include "http/reply.h"
+#include "http/request_body.h"
+#include "s3/service.h"
+#include "volume/download.h"
+
+#include "mkv/byte_range.h"
+#include "mkv/s3_error.h"
+#include "mkv/s3_route.h"
+#include "mkv/sigv4.h"
+
+#include <boost/asio.hpp>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mkv {
+
+// One S3 request, authenticated and routed.
+struct S3Request {
+  App& app;
+  S3Service& s3;
+  S3Op op;
+  std::string bucket;  // decoded; empty for the service
+  std::string key;     // decoded; empty for a bucket
+  std::vector<QueryParam> params;
+  std::span<const Header> headers;
+  const Authenticated& auth;
+  RequestBody& body;
+  std::string resource;    // the path as sent, for error documents
+  std::string request_id;  // x-amz-request-id
+
+  // Returns the first header named name (any case), or nothing.
+  [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const {
+    return find_header(headers, name);
+  }
+};
+
+// A GetObject ready to stream: the reply's status line and fields (with Content-Length), and
+// the volume download whose body follows them.
+struct ObjectStream {
+  Reply head;
+  std::unique_ptr<Download> download;
+  std::uint64_t length = 0;
+};
+
+// ListBuckets, HeadBucket, GetBucketLocation, ListObjects (V1, V2), CreateBucket, DeleteBucket.
+net::awaitable<S3Result<Reply>> handle_bucket_op(S3Request& request);
+// PutObject, HeadObject, DeleteObject, DeleteObjects; and the operations mkv does not serve yet.
+net::awaitable<S3Result<Reply>> handle_object_op(S3Request& request);
+// GetObject: the reply's head and a started download of the object (or of its range) from the
+// first of its copies that answers; 304 / 412 / 416 come back as a finished reply in head with
+// no download.
+net::awaitable<S3Result<ObjectStream>> open_object(S3Request& request);
+
+}  // namespace mkv

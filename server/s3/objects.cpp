@@ -1,0 +1,282 @@
+// The object operations of the S3 API: GetObject (streamed through mkv from a copy, with Range
+// and conditions), HeadObject (from the index), PutObject (the native PUT, its SHA-256 checked
+// when signed), DeleteObject and DeleteObjects (the native DELETE). An S3 object `k` in bucket
+// `b` is the native key `b/k` (mkv/s3_names.h).
+#include "s3/handlers.h"
+
+#include "api/handlers.h"
+#include "s3/reply.h"
+#include "s3/xml.h"
+
+#include "mkv/conditions.h"
+#include "mkv/health.h"
+#include "mkv/s3_checksum.h"
+#include "mkv/s3_names.h"
+#include "mkv/volume.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mkv {
+
+namespace {
+
+// The largest DeleteObjects body mkv reads (1000 keys of 1024 bytes, escaped, fit easily).
+constexpr std::size_t max_delete_body = 4 * 1024 * 1024;
+
+// Returns the record of the object at native, or NoSuchKey.
+S3Result<Record> record_of(App& app, const std::string& native) {
+  auto record = app.index.get(native);
+  if (!record) return s3_error_of(record.error());
+  if (!*record) return s3_error(s3errc::no_such_key);
+  if ((*record)->volumes.empty()) return s3_error_of(Error::corrupt_record(native));
+  return std::move(**record);
+}
+
+// Returns the conditions of the request's If-* headers.
+S3Result<Conditions> conditions_of(const S3Request& request) {
+  auto conditions =
+      parse_conditions(request.header("if-match"), request.header("if-none-match"),
+                       request.header("if-modified-since"), request.header("if-unmodified-since"));
+  if (!conditions) return s3_error_of(conditions.error());
+  return std::move(*conditions);
+}
+
+// Sets what GetObject and HeadObject say of an object besides its length.
+void set_object_fields(Reply& reply, const Record& record, const S3Request& request) {
+  if (record.md5) reply.set(http::field::etag, etag_of(*record.md5));
+  if (record.modified > 0) {
+    reply.set(http::field::last_modified, format_http_date(record.modified));
+  }
+  reply.set(http::field::content_type, "binary/octet-stream");
+  reply.set(http::field::accept_ranges, "bytes");
+  reply.set("x-amz-request-id", request.request_id);
+}
+
+// Returns the reply the conditions ask for instead of the object (304, or 412), or nothing.
+std::optional<S3Result<Reply>> answer_conditions(const Conditions& conditions, const Record& record,
+                                                 const S3Request& request) {
+  if (conditions.empty()) return std::nullopt;
+  switch (evaluate(conditions, record, true)) {
+    case Verdict::proceed: return std::nullopt;
+    case Verdict::not_modified: {
+      Reply reply{http::status::not_modified, 11};
+      set_object_fields(reply, record, request);
+      reply.erase(http::field::content_type);
+      return S3Result<Reply>(std::move(reply));
+    }
+    case Verdict::precondition_failed:
+      return S3Result<Reply>(s3_error(s3errc::precondition_failed));
+  }
+  return std::nullopt;
+}
+
+// Returns why mkv cannot take this PutObject as sent, or nothing.
+std::optional<S3Error> unsupported_put(const S3Request& request) {
+  if (request.auth.payload != PayloadMode::sha256 &&
+      request.auth.payload != PayloadMode::unsigned_payload) {
+    return s3_error(s3errc::not_implemented,
+                    "mkv does not take aws-chunked bodies yet: sign the payload's SHA-256 or "
+                    "send UNSIGNED-PAYLOAD");
+  }
+  for (const auto& h : request.headers) {
+    if (is_checksum_header(h.name)) {
+      return s3_error(s3errc::not_implemented,
+                      "mkv does not check " + std::string(h.name) +
+                          " yet; send Content-MD5 instead (for AWS SDKs: "
+                          "AWS_REQUEST_CHECKSUM_CALCULATION=when_required)");
+    }
+    const std::string_view meta = "x-amz-meta-";
+    if (h.name.size() > meta.size() &&
+        std::equal(meta.begin(), meta.end(), h.name.begin(), [](char a, char b) {
+          return a == (b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+        })) {
+      return s3_error(s3errc::not_implemented,
+                      "mkv does not store user metadata (" + std::string(h.name) + ") yet");
+    }
+  }
+  if (!request.body.length() && !request.body.done()) {
+    return s3_error(s3errc::missing_content_length);
+  }
+  return std::nullopt;
+}
+
+net::awaitable<S3Result<Reply>> put_object(S3Request& request) {
+  auto native = native_key(request.bucket, request.key);
+  if (!native) co_return native.error();
+  if (auto refused = unsupported_put(request)) co_return *refused;
+  auto conditions = conditions_of(request);
+  if (!conditions) co_return conditions.error();
+  std::optional<std::string> sha256;
+  if (request.auth.payload == PayloadMode::sha256) sha256 = request.auth.payload_sha256;
+  auto put = co_await handle_put(request.app, std::move(*native), std::move(*conditions),
+                                 request.body, std::move(sha256));
+  if (!put) co_return s3_error_of(put.error());
+  Reply reply{http::status::ok, 11};
+  reply.set(http::field::etag, (*put)[http::field::etag]);
+  reply.set("x-amz-request-id", request.request_id);
+  co_return reply;
+}
+
+net::awaitable<S3Result<Reply>> head_object(S3Request& request) {
+  auto native = native_key(request.bucket, request.key);
+  if (!native) co_return native.error();
+  auto record = record_of(request.app, *native);
+  if (!record) co_return record.error();
+  auto conditions = conditions_of(request);
+  if (!conditions) co_return conditions.error();
+  if (auto answered = answer_conditions(*conditions, *record, request)) {
+    co_return std::move(*answered);
+  }
+  Reply reply{http::status::ok, 11};
+  reply.content_length(record->size);
+  set_object_fields(reply, *record, request);
+  co_return reply;
+}
+
+// Deletes the object at native; an absent object counts as deleted, as S3 counts it.
+net::awaitable<S3Result<void>> delete_native(App& app, std::string native, Conditions conditions) {
+  auto removed = co_await handle_delete(app, std::move(native), std::move(conditions));
+  if (!removed && removed.error().code != errc::not_found) co_return s3_error_of(removed.error());
+  co_return S3Result<void>{};
+}
+
+net::awaitable<S3Result<Reply>> delete_object(S3Request& request) {
+  Reply reply{http::status::no_content, 11};
+  reply.set("x-amz-request-id", request.request_id);
+  // A key mkv cannot store cannot exist: deleting it is done already.
+  auto native = native_key(request.bucket, request.key);
+  if (!native) co_return reply;
+  auto conditions = conditions_of(request);
+  if (!conditions) co_return conditions.error();
+  auto removed = co_await delete_native(request.app, std::move(*native), std::move(*conditions));
+  if (!removed) co_return removed.error();
+  co_return reply;
+}
+
+// Reads the whole (small) request body, or MalformedXML when it is over limit.
+net::awaitable<S3Result<std::string>> read_small_body(RequestBody& body, std::size_t limit) {
+  if (auto r = co_await body.continue_if_expected(); !r) co_return s3_error_of(r.error());
+  std::string text;
+  while (!body.done()) {
+    const std::size_t at = text.size();
+    if (at >= limit) {
+      co_return s3_error(s3errc::malformed_xml,
+                         "the request body is over " + std::to_string(limit) + " bytes");
+    }
+    text.resize(std::min(limit, at + 64 * 1024));
+    auto n = co_await body.read(std::span<char>(text.data() + at, text.size() - at));
+    if (!n) co_return s3_error_of(n.error());
+    text.resize(at + *n);
+  }
+  co_return text;
+}
+
+net::awaitable<S3Result<Reply>> delete_objects(S3Request& request) {
+  auto text = co_await read_small_body(request.body, max_delete_body);
+  if (!text) co_return text.error();
+  if (const auto header = request.header("content-md5")) {
+    const auto md5 = parse_content_md5(*header);
+    if (!md5) co_return s3_error_of(md5.error());
+    if (*md5 != md5_of(*text)) {
+      co_return s3_error(s3errc::bad_digest, "Content-MD5 does not match the request body");
+    }
+  }
+  auto parsed = parse_delete_request(*text);
+  if (!parsed) co_return parsed.error();
+  std::vector<DeleteOutcome> outcomes;
+  for (auto& key : parsed->keys) {
+    auto native = native_key(request.bucket, key);
+    std::optional<S3Error> error;
+    if (native) {
+      auto removed = co_await delete_native(request.app, std::move(*native), {});
+      if (!removed) error = removed.error();
+    }
+    outcomes.push_back({std::move(key), std::move(error)});
+  }
+  Reply reply = xml_reply(xml_delete_result(outcomes, parsed->quiet));
+  reply.set("x-amz-request-id", request.request_id);
+  co_return reply;
+}
+
+// Returns the Range header line a volume is asked for range with.
+std::string range_field(const ByteRange& range) {
+  return "Range: bytes=" + std::to_string(range.first) + '-' + std::to_string(range.last) + "\r\n";
+}
+
+}  // namespace
+
+net::awaitable<S3Result<ObjectStream>> open_object(S3Request& request) {
+  auto native = native_key(request.bucket, request.key);
+  if (!native) co_return native.error();
+  auto record = record_of(request.app, *native);
+  if (!record) co_return record.error();
+  auto conditions = conditions_of(request);
+  if (!conditions) co_return conditions.error();
+  if (auto answered = answer_conditions(*conditions, *record, request)) {
+    if (!*answered) co_return answered->error();
+    co_return ObjectStream{std::move(**answered), nullptr, 0};
+  }
+  auto range = resolve_range(request.header("range"), record->size);
+  if (!range) {
+    Reply reply = s3_error_reply(range.error(), request.resource, request.request_id);
+    reply.set(http::field::content_range, unsatisfied_range(record->size));
+    co_return ObjectStream{std::move(reply), nullptr, 0};
+  }
+  const std::uint64_t length = *range ? (*range)->length() : record->size;
+  const unsigned wanted = *range ? 206 : 200;
+
+  // The copies in the order a GET tries them: the first readable one, then the others.
+  App& app = request.app;
+  const std::size_t first =
+      app.volumes.all_up() ? 0 : pick_readable(app.volumes.states(record->volumes));
+  std::string failures;
+  for (std::size_t n = 0; n < record->volumes.size(); ++n) {
+    const std::string& url = record->volumes[(first + n) % record->volumes.size()];
+    auto pool = app.volumes.pool(url);
+    if (!pool) co_return s3_error_of(pool.error());
+    auto download = std::make_unique<Download>(**pool, volume_target((*pool)->volume(), *native),
+                                               *range ? range_field(**range) : "");
+    auto status = co_await download->start();
+    if (status && *status == wanted && download->length() == length) {
+      Reply head{static_cast<http::status>(wanted), 11};
+      head.content_length(length);
+      set_object_fields(head, *record, request);
+      if (*range) head.set(http::field::content_range, content_range(**range, record->size));
+      co_return ObjectStream{std::move(head), std::move(download), length};
+    }
+    failures += failures.empty() ? "" : "; ";
+    failures +=
+        url + (status ? " answered " + std::to_string(*status) : ": " + status.error().detail);
+  }
+  co_return s3_error(s3errc::internal_error,
+                     "no copy of the object could be read (" + failures + ")");
+}
+
+net::awaitable<S3Result<Reply>> handle_object_op(S3Request& request) {
+  switch (request.op) {
+    case S3Op::put_object: co_return co_await put_object(request);
+    case S3Op::head_object: co_return co_await head_object(request);
+    case S3Op::delete_object: co_return co_await delete_object(request);
+    case S3Op::delete_objects: co_return co_await delete_objects(request);
+    case S3Op::copy_object:
+      co_return s3_error(s3errc::not_implemented, "mkv does not implement CopyObject yet");
+    case S3Op::create_upload:
+    case S3Op::upload_part:
+    case S3Op::complete_upload:
+    case S3Op::abort_upload:
+    case S3Op::list_parts:
+    case S3Op::list_uploads:
+      co_return s3_error(
+          s3errc::not_implemented,
+          "mkv does not implement multipart uploads yet; upload objects in one "
+          "PutObject (AWS CLI: aws configure set default.s3.multipart_threshold 5GB)");
+    default: break;
+  }
+  co_return s3_error(s3errc::internal_error, "not an object operation");
+}
+
+}  // namespace mkv

@@ -1,0 +1,152 @@
+// The S3 API with the real clients Debian ships (boto3 through tests/integration/s3/boto3_check.py,
+// and the AWS CLI), against real nginx volumes and the real mkv binary started with --s3-port:
+// what the clients write is read back by them and through the native API (one namespace), and
+// the other way round; serve refuses an S3 port without usable credentials.
+#include "cluster.h"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace mkv::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* access_key = "AKIDEXAMPLE";
+constexpr const char* secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Writes text to path with mode 600.
+void write_private(const fs::path& path, const std::string& text) {
+  {
+    std::ofstream out(path);
+    out << text;
+  }
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+}
+
+// A cluster whose mkv also serves the S3 API, for the one access key above.
+struct S3Cluster {
+  TempDir config;
+  std::uint16_t s3_port = free_port();
+  Cluster cluster;
+
+  S3Cluster() : cluster(3, 2, s3_args()) {}
+
+  std::vector<std::string> s3_args() {
+    const fs::path credentials = config.path() / "credentials";
+    write_private(credentials,
+                  "# the test's user\n" + std::string(access_key) + " " + secret_key + "\n");
+    return {"--s3-port", std::to_string(s3_port), "--s3-credentials", credentials.string()};
+  }
+
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(s3_port); }
+
+  // Runs Debian's AWS CLI (not whatever `aws` comes first on PATH) against the S3 port.
+  RunResult aws(std::vector<std::string> args) const {
+    std::vector<std::string> all = {"AWS_ACCESS_KEY_ID=" + std::string(access_key),
+                                    "AWS_SECRET_ACCESS_KEY=" + std::string(secret_key),
+                                    "AWS_DEFAULT_REGION=us-east-1",
+                                    "AWS_CONFIG_FILE=/dev/null",
+                                    "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+                                    "/usr/bin/aws",
+                                    "--endpoint-url",
+                                    endpoint()};
+    all.insert(all.end(), args.begin(), args.end());
+    return run_program("/usr/bin/env", all, 120s);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("boto3 uses the S3 API: objects, ranges, conditions, listings, presigned URLs") {
+  S3Cluster s3;
+  Cluster& c = s3.cluster;
+  // A native key makes the bucket; S3 reads it, and the native API reads what S3 writes.
+  REQUIRE(c.put("/photos/native.txt", "written natively").status == 201);
+  const auto result = run_program("/usr/bin/python3",
+                                  {std::string(MKV_S3_CLIENTS) + "/boto3_check.py", s3.endpoint(),
+                                   access_key, secret_key, "photos"},
+                                  180s);
+  CAPTURE(result.out);
+  CAPTURE(result.err);
+  CAPTURE(c.server->log());
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, "boto3: ok"));
+  CHECK(c.fetch("/photos/s3/small.txt") == "hello through S3");
+  CHECK(c.fetch("/photos/s3/dir%20with%20space/%C3%BCber+plus.txt") == "odd");
+  CHECK(c.holders("photos/s3/big.bin").size() == 2);
+  CHECK(c.get("/photos/s3/empty").status == 404);
+}
+
+TEST_CASE("the AWS CLI copies, lists and removes through the S3 API") {
+  S3Cluster s3;
+  Cluster& c = s3.cluster;
+  REQUIRE(c.put("/backup/seed", "seed").status == 201);
+  const fs::path file = s3.config.path() / "upload.bin";
+  std::string bytes(3 * 1024 * 1024 + 17, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 % 251);
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << bytes;
+  }
+  auto cp = s3.aws({"s3", "cp", file.string(), "s3://backup/day1/upload.bin"});
+  CAPTURE(cp.out);
+  CAPTURE(cp.err);
+  REQUIRE(cp.exit_code == 0);
+  CHECK(c.fetch("/backup/day1/upload.bin") == bytes);
+
+  auto ls = s3.aws({"s3", "ls", "s3://backup/"});
+  CAPTURE(ls.out);
+  REQUIRE(ls.exit_code == 0);
+  CHECK(contains(ls.out, "PRE day1/"));
+  CHECK(contains(ls.out, "seed"));
+  auto buckets = s3.aws({"s3", "ls"});
+  CHECK(contains(buckets.out, "backup"));
+
+  const fs::path back = s3.config.path() / "back.bin";
+  REQUIRE(s3.aws({"s3", "cp", "s3://backup/day1/upload.bin", back.string()}).exit_code == 0);
+  std::ifstream in(back, std::ios::binary);
+  CHECK(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()) ==
+        bytes);
+
+  auto api = s3.aws({"s3api", "head-object", "--bucket", "backup", "--key", "seed"});
+  CHECK(api.exit_code == 0);
+  CHECK(contains(api.out, "\"ContentLength\": 4"));
+
+  REQUIRE(s3.aws({"s3", "rm", "s3://backup/day1/upload.bin"}).exit_code == 0);
+  CHECK(c.get("/backup/day1/upload.bin").status == 404);
+  CHECK(c.holders("backup/day1/upload.bin").empty());
+}
+
+TEST_CASE("serve refuses an S3 port without usable credentials") {
+  TempDir dir;
+  Volume volume;
+  const auto serve = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        "-d", (dir.path() / "index.db").string(), "-v", volume.url(), "-r", "1", "serve",
+        "-p", std::to_string(free_port())};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run(args, 10s);
+  };
+  auto refused = serve({"--s3-port", std::to_string(free_port())});
+  CHECK(refused.exit_code != 0);
+  CHECK(contains(refused.err, "--s3-port needs --s3-credentials"));
+
+  const fs::path bad = dir.path() / "bad";
+  write_private(bad, "AKIDEXAMPLE\n");
+  refused = serve({"--s3-port", std::to_string(free_port()), "--s3-credentials", bad.string()});
+  CHECK(refused.exit_code != 0);
+  CHECK(contains(refused.err, "credentials line 1: expected ACCESS_KEY_ID SECRET_ACCESS_KEY"));
+
+  refused = serve({"--s3-port", std::to_string(free_port()), "--s3-credentials",
+                   (dir.path() / "missing").string()});
+  CHECK(refused.exit_code != 0);
+  CHECK(contains(refused.err, "missing"));
+}
