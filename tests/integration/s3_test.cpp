@@ -1,7 +1,8 @@
 // The S3 API with the real clients Debian ships (boto3 through tests/integration/s3/boto3_check.py,
 // and the AWS CLI), against real nginx volumes and the real mkv binary started with --s3-port:
 // what the clients write is read back by them and through the native API (one namespace), and
-// the other way round; serve refuses an S3 port without usable credentials.
+// the other way round; GetObject reads from volumes that serve only signed URLs; serve refuses an
+// S3 port without usable credentials.
 #include "cluster.h"
 
 #include <filesystem>
@@ -37,7 +38,9 @@ struct S3Cluster {
   std::uint16_t s3_port = free_port();
   Cluster cluster;
 
-  S3Cluster() : cluster(3, 2, s3_args()) {}
+  // With a link_secret the volumes serve only URLs mkv signed (as in signed_test.cpp).
+  explicit S3Cluster(const std::string& link_secret = {})
+      : cluster(3, 2, s3_args(), Fault::none, link_secret) {}
 
   std::vector<std::string> s3_args() {
     const fs::path credentials = config.path() / "credentials";
@@ -123,6 +126,30 @@ TEST_CASE("the AWS CLI copies, lists and removes through the S3 API") {
   REQUIRE(s3.aws({"s3", "rm", "s3://backup/day1/upload.bin"}).exit_code == 0);
   CHECK(c.get("/backup/day1/upload.bin").status == 404);
   CHECK(c.holders("backup/day1/upload.bin").empty());
+}
+
+TEST_CASE("GetObject reads through volumes that serve only signed URLs") {
+  S3Cluster s3("dGVzdC1zZWNyZXQtZm9yLW1rdi1zaWduZWQtbGlua3M=");
+  Cluster& c = s3.cluster;
+  const fs::path file = s3.config.path() / "signed.txt";
+  {
+    std::ofstream out(file);
+    out << "bytes behind signed volumes";
+  }
+  auto up = s3.aws({"s3", "cp", file.string(), "s3://private/signed.txt"});
+  CAPTURE(up.err);
+  REQUIRE(up.exit_code == 0);
+  const auto holders = c.holders("private/signed.txt");
+  REQUIRE(holders.size() == 2);
+  // The volume refuses the bare URL; GetObject, signed by mkv, reads it.
+  CHECK(request_url(c.volumes[holders[0]]->url() + "/private/signed.txt").status == 403);
+  const fs::path back = s3.config.path() / "back.txt";
+  auto down = s3.aws({"s3", "cp", "s3://private/signed.txt", back.string()});
+  CAPTURE(down.err);
+  REQUIRE(down.exit_code == 0);
+  std::ifstream in(back);
+  CHECK(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()) ==
+        "bytes behind signed volumes");
 }
 
 TEST_CASE("serve refuses an S3 port without usable credentials") {
