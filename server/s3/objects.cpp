@@ -74,6 +74,28 @@ std::optional<S3Result<Reply>> answer_conditions(const Conditions& conditions, c
   return std::nullopt;
 }
 
+// What GetObject and HeadObject start from: the object's native key and record, and the reply
+// the request's conditions ask for instead of the object (304, or 412 as an error), if any.
+struct ObjectRead {
+  std::string native;
+  Record record;
+  std::optional<Reply> instead;
+};
+S3Result<ObjectRead> read_object(const S3Request& request) {
+  auto native = native_key(request.bucket, request.key);
+  if (!native) return native.error();
+  auto record = record_of(request.app, *native);
+  if (!record) return record.error();
+  auto conditions = conditions_of(request);
+  if (!conditions) return conditions.error();
+  ObjectRead read{std::move(*native), std::move(*record), std::nullopt};
+  if (auto answered = answer_conditions(*conditions, read.record, request)) {
+    if (!*answered) return answered->error();
+    read.instead = std::move(**answered);
+  }
+  return read;
+}
+
 // Returns why mkv cannot take this PutObject as sent, or nothing.
 std::optional<S3Error> unsupported_put(const S3Request& request) {
   if (request.auth.payload != PayloadMode::sha256 &&
@@ -122,18 +144,12 @@ net::awaitable<S3Result<Reply>> put_object(S3Request& request) {
 }
 
 net::awaitable<S3Result<Reply>> head_object(S3Request& request) {
-  auto native = native_key(request.bucket, request.key);
-  if (!native) co_return native.error();
-  auto record = record_of(request.app, *native);
-  if (!record) co_return record.error();
-  auto conditions = conditions_of(request);
-  if (!conditions) co_return conditions.error();
-  if (auto answered = answer_conditions(*conditions, *record, request)) {
-    co_return std::move(*answered);
-  }
+  auto read = read_object(request);
+  if (!read) co_return read.error();
+  if (read->instead) co_return std::move(*read->instead);
   Reply reply{http::status::ok, 11};
-  reply.content_length(record->size);
-  set_object_fields(reply, *record, request);
+  reply.content_length(read->record.size);
+  set_object_fields(reply, read->record, request);
   co_return reply;
 }
 
@@ -210,42 +226,37 @@ std::string range_field(const ByteRange& range) {
 }  // namespace
 
 net::awaitable<S3Result<ObjectStream>> open_object(S3Request& request) {
-  auto native = native_key(request.bucket, request.key);
-  if (!native) co_return native.error();
-  auto record = record_of(request.app, *native);
-  if (!record) co_return record.error();
-  auto conditions = conditions_of(request);
-  if (!conditions) co_return conditions.error();
-  if (auto answered = answer_conditions(*conditions, *record, request)) {
-    if (!*answered) co_return answered->error();
-    co_return ObjectStream{std::move(**answered), nullptr, 0};
-  }
-  auto range = resolve_range(request.header("range"), record->size);
+  auto read = read_object(request);
+  if (!read) co_return read.error();
+  if (read->instead) co_return ObjectStream{std::move(*read->instead), nullptr, 0};
+  const std::string& native = read->native;
+  const Record& record = read->record;
+  auto range = resolve_range(request.header("range"), record.size);
   if (!range) {
     Reply reply = s3_error_reply(range.error(), request.resource, request.request_id);
-    reply.set(http::field::content_range, unsatisfied_range(record->size));
+    reply.set(http::field::content_range, unsatisfied_range(record.size));
     co_return ObjectStream{std::move(reply), nullptr, 0};
   }
-  const std::uint64_t length = *range ? (*range)->length() : record->size;
+  const std::uint64_t length = *range ? (*range)->length() : record.size;
   const unsigned wanted = *range ? 206 : 200;
 
   // The copies in the order a GET tries them: the first readable one, then the others.
   App& app = request.app;
   const std::size_t first =
-      app.volumes.all_up() ? 0 : pick_readable(app.volumes.states(record->volumes));
+      app.volumes.all_up() ? 0 : pick_readable(app.volumes.states(record.volumes));
   std::string failures;
-  for (std::size_t n = 0; n < record->volumes.size(); ++n) {
-    const std::string& url = record->volumes[(first + n) % record->volumes.size()];
+  for (std::size_t n = 0; n < record.volumes.size(); ++n) {
+    const std::string& url = record.volumes[(first + n) % record.volumes.size()];
     auto pool = app.volumes.pool(url);
     if (!pool) co_return s3_error_of(pool.error());
-    auto download = std::make_unique<Download>(**pool, volume_target((*pool)->volume(), *native),
+    auto download = std::make_unique<Download>(**pool, volume_target((*pool)->volume(), native),
                                                *range ? range_field(**range) : "");
     auto status = co_await download->start();
     if (status && *status == wanted && download->length() == length) {
       Reply head{static_cast<http::status>(wanted), 11};
       head.content_length(length);
-      set_object_fields(head, *record, request);
-      if (*range) head.set(http::field::content_range, content_range(**range, record->size));
+      set_object_fields(head, record, request);
+      if (*range) head.set(http::field::content_range, content_range(**range, record.size));
       co_return ObjectStream{std::move(head), std::move(download), length};
     }
     failures += failures.empty() ? "" : "; ";
