@@ -37,8 +37,17 @@ std::optional<std::string> framing_problem(const http::request_header<>& header)
   return std::nullopt;
 }
 
-// Closes a connection after its last reply, first reading (briefly) what the client still
-// sends, so the close does not reset the connection before the client read the reply.
+
+// Writes a reply that ends the connection.
+net::awaitable<void> reply_and_close(beast::tcp_stream& stream, Reply reply, unsigned version) {
+  frame(reply, false, version, false);
+  stream.expires_after(5s);
+  co_await http::async_write(stream, reply, as_values);
+  co_await linger_close(stream);
+}
+
+}  // namespace
+
 net::awaitable<void> linger_close(beast::tcp_stream& stream) {
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -52,16 +61,6 @@ net::awaitable<void> linger_close(beast::tcp_stream& stream) {
   }
   stream.socket().close(ignored);
 }
-
-// Writes a reply that ends the connection.
-net::awaitable<void> reply_and_close(beast::tcp_stream& stream, Reply reply, unsigned version) {
-  frame(reply, false, version, false);
-  stream.expires_after(5s);
-  co_await http::async_write(stream, reply, as_values);
-  co_await linger_close(stream);
-}
-
-}  // namespace
 
 net::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
   // Bounded: Beast keeps a whole chunk-size line (extensions included) and the trailer block

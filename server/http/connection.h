@@ -16,4 +16,8 @@ namespace mkv {
 // arrives then is answered 503 and the connection closed).
 net::awaitable<void> serve_connection(App& app, beast::tcp_stream stream);
 
+// Closes a connection after its last reply, first reading (briefly) what the client still
+// sends, so the close does not reset the connection before the client read the reply.
+net::awaitable<void> linger_close(beast::tcp_stream& stream);
+
 }  // namespace mkv

@@ -1,6 +1,7 @@
 // One client connection of the S3 listener (see connection.h).
 #include "s3/connection.h"
 
+#include "http/connection.h"
 #include "http/reply.h"
 #include "http/request_body.h"
 #include "s3/handlers.h"
@@ -104,20 +105,6 @@ net::awaitable<bool> relay_object(beast::tcp_stream& stream, ObjectStream& objec
   co_return object.download->done();
 }
 
-// Closes a connection after its last reply, reading briefly what the client still sends.
-net::awaitable<void> close_after(beast::tcp_stream& stream) {
-  boost::system::error_code ignored;
-  stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
-  std::array<char, 16 * 1024> sink;
-  stream.expires_after(2s);
-  for (std::size_t drained = 0; drained < 4 * 1024 * 1024;) {
-    auto [ec, n] = co_await stream.async_read_some(net::buffer(sink), as_values);
-    if (ec) break;
-    drained += n;
-  }
-  stream.socket().close(ignored);
-}
-
 }  // namespace
 
 net::awaitable<void> serve_s3_connection(App& app, S3Service& s3, beast::tcp_stream stream) {
@@ -140,7 +127,7 @@ net::awaitable<void> serve_s3_connection(App& app, S3Service& s3, beast::tcp_str
       frame(reply, head, header.version(), false);
       stream.expires_after(5s);
       co_await http::async_write(stream, reply, as_values);
-      co_await close_after(stream);
+      co_await linger_close(stream);
       co_return;
     }
     if (!parser.is_done()) {
@@ -200,7 +187,7 @@ net::awaitable<void> serve_s3_connection(App& app, S3Service& s3, beast::tcp_str
     if (!ok) co_return;
     if (buffer.capacity() > small_buffer) buffer.shrink_to_fit();
     if (!keep_alive) {
-      co_await close_after(stream);
+      co_await linger_close(stream);
       co_return;
     }
   }

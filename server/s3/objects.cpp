@@ -111,11 +111,8 @@ std::optional<S3Error> unsupported_put(const S3Request& request) {
                           " yet; send Content-MD5 instead (for AWS SDKs: "
                           "AWS_REQUEST_CHECKSUM_CALCULATION=when_required)");
     }
-    const std::string_view meta = "x-amz-meta-";
-    if (h.name.size() > meta.size() &&
-        std::equal(meta.begin(), meta.end(), h.name.begin(), [](char a, char b) {
-          return a == (b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
-        })) {
+    constexpr std::string_view meta = "x-amz-meta-";
+    if (h.name.size() > meta.size() && beast::iequals(h.name.substr(0, meta.size()), meta)) {
       return s3_error(s3errc::not_implemented,
                       "mkv does not store user metadata (" + std::string(h.name) + ") yet");
     }
