@@ -7,9 +7,12 @@
 // entry of format 2:
 //   varint suffix length, suffix (the key's bytes after the first B),
 //   varint size, varint volumes length, volumes (the JSON text of encode_volumes),
-//   one byte 1 and the 16 bytes of the MD5, or one byte 0 (checksum unknown),
-//   varint modified (seconds since the epoch)
-// Format 1 (every release before checksums) ended after the volumes.
+//   one byte of flags: bit 0 the MD5 is known, bit 1 the entry has meta (other bits 0),
+//   the 16 bytes of the MD5 when known,
+//   varint modified (seconds since the epoch),
+//   when it has meta: varint meta length, meta (Record::meta)
+// Format 1 (every release before checksums) ended after the volumes. Before index format 5 the
+// flags byte was 0 or 1 (no entry had meta), so those entries read the same.
 // varint is unsigned LEB128 (7 bits a byte, low bits first, high bit = more follows).
 #pragma once
 
@@ -73,7 +76,11 @@ struct BucketEntry {
   std::string_view volumes;  // the JSON text
   std::optional<Md5> md5;
   std::int64_t modified = 0;
+  std::string_view meta;
 };
+
+inline constexpr char has_md5_flag = 1;
+inline constexpr char has_meta_flag = 2;
 
 // Reads the entry at the front of a bucket value of format `format` (1 or 2) and removes it;
 // nullopt if malformed.
@@ -90,20 +97,24 @@ inline std::optional<BucketEntry> take_entry(std::string_view& value, unsigned f
   entry.volumes = *volumes;
   if (format < 2) return entry;
   if (value.empty()) return std::nullopt;
-  const char has_md5 = value.front();
+  const char flags = value.front();
   value.remove_prefix(1);
-  if (has_md5 == 1) {
+  if ((flags & ~(has_md5_flag | has_meta_flag)) != 0) return std::nullopt;
+  if (flags & has_md5_flag) {
     if (value.size() < 16) return std::nullopt;
     Md5 digest;
     for (std::size_t i = 0; i < 16; ++i) digest[i] = static_cast<std::uint8_t>(value[i]);
     value.remove_prefix(16);
     entry.md5 = digest;
-  } else if (has_md5 != 0) {
-    return std::nullopt;
   }
   const auto modified = take_varint(value);
   if (!modified) return std::nullopt;
   entry.modified = static_cast<std::int64_t>(*modified);
+  if (flags & has_meta_flag) {
+    const auto meta = take_bytes(value);
+    if (!meta || meta->empty()) return std::nullopt;
+    entry.meta = *meta;
+  }
   return entry;
 }
 
@@ -114,13 +125,29 @@ inline void append_entry(std::string& out, const BucketEntry& e) {
   append_varint(out, e.size);
   append_varint(out, e.volumes.size());
   out.append(e.volumes);
-  if (e.md5) {
-    out.push_back(1);
-    out.append(reinterpret_cast<const char*>(e.md5->data()), e.md5->size());
-  } else {
-    out.push_back(0);
-  }
+  out.push_back(static_cast<char>((e.md5 ? has_md5_flag : 0) |
+                                  (e.meta.empty() ? 0 : has_meta_flag)));
+  if (e.md5) out.append(reinterpret_cast<const char*>(e.md5->data()), e.md5->size());
   append_varint(out, static_cast<std::uint64_t>(std::max<std::int64_t>(e.modified, 0)));
+  if (!e.meta.empty()) {
+    append_varint(out, e.meta.size());
+    out.append(e.meta);
+  }
+}
+
+// Returns the entry that stores record under suffix; volumes is the record's encode_volumes
+// text, which the entry points into (as it does into record's meta).
+inline BucketEntry entry_of(std::string_view suffix, const Record& record,
+                            std::string_view volumes) {
+  return BucketEntry{suffix, record.size, volumes, record.md5, record.modified, record.meta};
+}
+
+// Returns the record an entry stores, or nullopt if its volumes are not a JSON array of strings.
+inline std::optional<Record> record_of(const BucketEntry& entry) {
+  auto volumes = parse_volumes(entry.volumes);
+  if (!volumes) return std::nullopt;
+  return Record{std::move(*volumes), entry.size, entry.md5, entry.modified,
+                std::string(entry.meta)};
 }
 
 // Returns bucket value old with the entry of suffix set to record, or removed when record is
@@ -133,7 +160,7 @@ inline std::optional<std::string> rewrite_bucket(std::string_view old, std::stri
   const auto place = [&] {
     if (record) {
       const std::string volumes = encode_volumes(record->volumes);
-      append_entry(out, BucketEntry{suffix, record->size, volumes, record->md5, record->modified});
+      append_entry(out, entry_of(suffix, *record, volumes));
     }
     placed = true;
   };
@@ -176,7 +203,7 @@ inline std::optional<std::string> upgrade_intent_from_format_1(std::string_view 
   std::string out;
   append_varint(out, key->size());
   out.append(*key);
-  append_entry(out, BucketEntry{{}, *size, *previous, std::nullopt, 0});
+  append_entry(out, BucketEntry{{}, *size, *previous, std::nullopt, 0, {}});
   out.append(old);  // the staged volumes
   return out;
 }
@@ -199,10 +226,9 @@ inline Result<std::optional<Record>> record_in_bucket(std::string_view value,
     const auto entry = take_entry(value);
     if (!entry) return corrupt_bucket(bucket);
     if (entry->suffix != suffix) continue;
-    auto volumes = parse_volumes(entry->volumes);
-    if (!volumes) return corrupt_volumes(key);
-    return std::optional<Record>(
-        Record{std::move(*volumes), entry->size, entry->md5, entry->modified});
+    auto record = record_of(*entry);
+    if (!record) return corrupt_volumes(key);
+    return record;
   }
   return std::optional<Record>();
 }

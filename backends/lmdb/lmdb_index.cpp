@@ -144,6 +144,8 @@ constexpr Migration migrations[] = {
     add_checksums,
     // 3 -> 4: the "repairs" database, which opening creates, and the count of keys.
     count_keys,
+    // 4 -> 5: entries may carry meta (a flag bit that entries of format 4 never set).
+    [](MDB_txn*, const Databases&) -> Result<bool> { return true; },
 };
 constexpr unsigned format_version = static_cast<unsigned>(std::size(migrations));
 
@@ -198,8 +200,7 @@ std::string encode_intent(const Intent& intent) {
   append_varint(value, intent.key.size());
   value += intent.key;
   const std::string previous = encode_volumes(intent.previous.volumes);
-  append_entry(value, BucketEntry{{}, intent.previous.size, previous, intent.previous.md5,
-                                  intent.previous.modified});
+  append_entry(value, entry_of({}, intent.previous, previous));
   value += encode_volumes(intent.volumes);
   return value;
 }
@@ -210,12 +211,11 @@ std::optional<Intent> decode_intent(std::string_view token, std::string_view val
   if (!key) return std::nullopt;
   const auto previous = take_entry(value);
   if (!previous) return std::nullopt;
-  auto previous_volumes = parse_volumes(previous->volumes);
+  auto previous_record = record_of(*previous);
   auto volumes = parse_volumes(value);
-  if (!previous_volumes || !volumes) return std::nullopt;
+  if (!previous_record || !volumes) return std::nullopt;
   return Intent{std::string(token), std::string(*key), std::move(*volumes),
-                Record{std::move(*previous_volumes), previous->size, previous->md5,
-                       previous->modified}};
+                std::move(*previous_record)};
 }
 
 // Records or removes the intent a write carries. Returns false when the map is full.
@@ -476,13 +476,12 @@ Result<std::vector<Entry>> LmdbIndex::scan(std::string_view start, std::size_t l
   std::optional<Error> corrupt;
   const auto walked = walk_from(txn->txn.get(), state_->dbs.blobs, state_->bucket_bytes, start,
                                 [&](const std::string& key, const BucketEntry& entry) {
-                                  auto volumes = parse_volumes(entry.volumes);
-                                  if (!volumes) {
+                                  auto record = record_of(entry);
+                                  if (!record) {
                                     corrupt = corrupt_volumes(key);
                                     return false;
                                   }
-                                  entries.push_back({key, Record{std::move(*volumes), entry.size,
-                                                                 entry.md5, entry.modified}});
+                                  entries.push_back({key, std::move(*record)});
                                   return entries.size() < limit;
                                 });
   if (!walked) return walked.error();

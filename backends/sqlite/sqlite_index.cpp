@@ -27,25 +27,26 @@ using namespace sqlite;
 namespace {
 
 constexpr const char* get_sql =
-    "SELECT volumes, size, md5, modified FROM blobs WHERE key = ?1";
+    "SELECT volumes, size, md5, modified, meta FROM blobs WHERE key = ?1";
 constexpr const char* list_range_sql =
     "SELECT key FROM blobs WHERE key >= ?1 AND key < ?2 ORDER BY key LIMIT ?3";
 constexpr const char* list_from_sql =
     "SELECT key FROM blobs WHERE key >= ?1 ORDER BY key LIMIT ?2";
 constexpr const char* scan_sql =
-    "SELECT key, volumes, size, md5, modified FROM blobs WHERE key >= ?1 ORDER BY key LIMIT ?2";
+    "SELECT key, volumes, size, md5, modified, meta FROM blobs WHERE key >= ?1 ORDER BY key"
+    " LIMIT ?2";
 constexpr const char* put_sql =
-    "INSERT INTO blobs (key, volumes, size, md5, modified) VALUES (?1, ?2, ?3, ?4, ?5)"
+    "INSERT INTO blobs (key, volumes, size, md5, modified, meta) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
     " ON CONFLICT (key) DO UPDATE SET volumes = excluded.volumes, size = excluded.size,"
-    " md5 = excluded.md5, modified = excluded.modified";
+    " md5 = excluded.md5, modified = excluded.modified, meta = excluded.meta";
 constexpr const char* erase_sql = "DELETE FROM blobs WHERE key = ?1";
 constexpr const char* begin_intent_sql =
     "INSERT OR REPLACE INTO intents (token, key, volumes, previous_volumes, previous_size,"
-    " previous_md5, previous_modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    " previous_md5, previous_modified, previous_meta) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 constexpr const char* end_intent_sql = "DELETE FROM intents WHERE token = ?1";
 constexpr const char* intents_sql =
     "SELECT token, key, volumes, previous_volumes, previous_size, previous_md5,"
-    " previous_modified FROM intents ORDER BY token";
+    " previous_modified, previous_meta FROM intents ORDER BY token";
 constexpr const char* mark_repair_sql = "INSERT OR IGNORE INTO repairs (key) VALUES (?1)";
 constexpr const char* clear_repair_sql = "DELETE FROM repairs WHERE key = ?1";
 constexpr const char* add_keys_sql = "UPDATE counts SET value = value + ?1 WHERE name = 'keys'";
@@ -59,7 +60,7 @@ int bind_limit(sqlite3_stmt* stmt, int index, std::size_t limit) {
   return sqlite3_bind_int64(stmt, index, static_cast<sqlite3_int64>(std::min(limit, max)));
 }
 
-// Returns the record in the columns volumes, size, md5 and modified (from first on) of the
+// Returns the record in the columns volumes, size, md5, modified and meta (from first on) of the
 // current row, or a database error if the volumes text of key is not a JSON array of strings or
 // its md5 is not 16 bytes.
 Result<Record> column_record(sqlite3_stmt* stmt, int first, std::string_view key) {
@@ -77,10 +78,14 @@ Result<Record> column_record(sqlite3_stmt* stmt, int first, std::string_view key
     record.md5 = digest;
   }
   record.modified = sqlite3_column_int64(stmt, first + 3);
+  if (sqlite3_column_type(stmt, first + 4) != SQLITE_NULL) {
+    const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt, first + 4));
+    record.meta.assign(bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt, first + 4)));
+  }
   return record;
 }
 
-// Binds record's size, md5 and modified to the parameters from first on.
+// Binds record's size, md5, modified and meta to the parameters from first on.
 int bind_record_fields(sqlite3_stmt* stmt, int first, const Record& record) {
   int rc = sqlite3_bind_int64(stmt, first, static_cast<sqlite3_int64>(record.size));
   if (rc == SQLITE_OK) {
@@ -88,6 +93,12 @@ int bind_record_fields(sqlite3_stmt* stmt, int first, const Record& record) {
                     : sqlite3_bind_null(stmt, first + 1);
   }
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, first + 2, record.modified);
+  if (rc == SQLITE_OK) {
+    rc = record.meta.empty()
+             ? sqlite3_bind_null(stmt, first + 3)
+             : sqlite3_bind_blob(stmt, first + 3, record.meta.data(),
+                                 static_cast<int>(record.meta.size()), SQLITE_STATIC);
+  }
   return rc;
 }
 

@@ -1,14 +1,15 @@
 // The SQLite index's schema and the one way it changes: numbered migrations, applied in place
 // when an index is opened.
 //
-// Schema, version 4 (the version is kept in PRAGMA user_version):
+// Schema, version 5 (the version is kept in PRAGMA user_version):
 //
 //   CREATE TABLE blobs (
 //     key      TEXT PRIMARY KEY NOT NULL,  -- the key's bytes; BINARY collation: memcmp order
 //     volumes  TEXT NOT NULL,              -- JSON array of volume URLs (encode_volumes)
 //     size     INTEGER NOT NULL,           -- blob size in bytes
 //     md5      BLOB,                       -- the 16 bytes of its MD5; NULL: unknown
-//     modified INTEGER NOT NULL DEFAULT 0  -- when it was written, seconds since the epoch
+//     modified INTEGER NOT NULL DEFAULT 0, -- when it was written, seconds since the epoch
+//     meta     BLOB                        -- what was stored with it (Record::meta); NULL: none
 //   ) WITHOUT ROWID;
 //   CREATE TABLE intents (                 -- overwrites committed, not yet moved (Intent)
 //     token             TEXT PRIMARY KEY NOT NULL,  -- the staging file's name
@@ -17,7 +18,8 @@
 //     previous_volumes  TEXT NOT NULL,     -- the record before the overwrite
 //     previous_size     INTEGER NOT NULL,
 //     previous_md5      BLOB,
-//     previous_modified INTEGER NOT NULL DEFAULT 0
+//     previous_modified INTEGER NOT NULL DEFAULT 0,
+//     previous_meta     BLOB
 //   ) WITHOUT ROWID;
 //   CREATE TABLE repairs (                 -- keys marked for repair (Write::repair)
 //     key TEXT PRIMARY KEY NOT NULL
@@ -63,6 +65,9 @@ inline constexpr const char* migrations[] = {
     "CREATE TABLE repairs (key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE counts (name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO counts (name, value) VALUES ('keys', (SELECT count(*) FROM blobs))",
+    // 4 -> 5: what is stored with a blob (none for the records already there).
+    "ALTER TABLE blobs ADD COLUMN meta BLOB;"
+    "ALTER TABLE intents ADD COLUMN previous_meta BLOB",
 };
 
 // The schema version this build reads and writes.

@@ -16,7 +16,8 @@
 
 namespace mkv {
 
-// Where a key's blob lives, how big it is, its MD5 and when it was written. volumes are volume
+// Where a key's blob lives, how big it is, its MD5, when it was written and what was stored
+// with it. volumes are volume
 // URLs in placement order: volumes[0] is the one a GET redirects to.
 struct Record {
   std::vector<std::string> volumes;
@@ -24,6 +25,10 @@ struct Record {
   std::optional<Md5> md5 = std::nullopt;  // nullopt: unknown (written before checksums, or
                                           // rebuilt from copies nobody has verified)
   std::int64_t modified = 0;              // when it was written, seconds since the epoch
+  // What was stored with the blob besides its bytes (an S3 object's Content-Type and
+  // x-amz-meta-* headers), as the text mkv/object_meta.h encodes; empty for none. The index
+  // keeps it as it is.
+  std::string meta = {};
 
   friend bool operator==(const Record&, const Record&) = default;
 };

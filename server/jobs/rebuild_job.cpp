@@ -211,6 +211,7 @@ Result<bool> RebuildJob::write_some() {
       if (before && *before && (*before)->size == k.record.size && (*before)->md5) {
         k.record.md5 = (*before)->md5;
         k.record.modified = (*before)->modified;
+        k.record.meta = (*before)->meta;  // an S3 object's Content-Type and x-amz-meta-*
         summary_.checksums_kept += 1;
       }
     }

@@ -218,3 +218,43 @@ TEST_CASE("a record's checksum and write time round-trip, and an unknown checksu
   CHECK(entries[0].record == known);  // "known" < "l..." < "unknown"
   CHECK(entries[2].record == unknown);
 }
+
+TEST_CASE("a record's meta round-trips in records, scans and intents, and conditions compare it") {
+  ScratchDir dir;
+  auto index = open_index(dir.index_path());
+  mkv::Record with_meta = record(3, {"http://v1:80"});
+  with_meta.md5 = mkv::md5_of("abc");
+  with_meta.meta = R"({"content-type":"text/plain","x-amz-meta-k":"caf\u00e9 \"q\""})";
+  mkv::Record binary_meta = record(4);
+  binary_meta.meta = std::string("\x00\x01\xff", 3);
+  mkv::Record long_meta = record(5);
+  long_meta.meta = std::string(4000, 'm');
+  const std::string long_key = std::string(600, 'l') + "/meta";
+  apply_ok(index, {put("a", with_meta), put("b", binary_meta), put(long_key, long_meta),
+                   put("c", record(6))});
+  CHECK(get_ok(index, "a") == with_meta);
+  CHECK(get_ok(index, "b") == binary_meta);
+  CHECK(get_ok(index, long_key) == long_meta);
+  CHECK(get_ok(index, "c")->meta.empty());
+  const auto entries = scan_all(index);
+  REQUIRE(entries.size() == 4);
+  CHECK(entries[0].record == with_meta);
+  CHECK(entries[3].record == long_meta);  // "a" < "b" < "c" < "l..."
+
+  // A compare-and-set that expects the record without its meta does not hold.
+  mkv::Record without = with_meta;
+  without.meta.clear();
+  mkv::Write cas = put("a", record(9));
+  cas.expected = mkv::Expected::record(without);
+  CHECK(index.apply(std::vector{cas}).value() == std::vector{mkv::Applied::condition_failed});
+  cas.expected = mkv::Expected::record(with_meta);
+  CHECK(index.apply(std::vector{cas}).value() == std::vector{mkv::Applied::written});
+
+  // An overwrite's intent keeps the previous record's meta, to revert to.
+  mkv::Write overwrite = put("b", record(10));
+  overwrite.begin_intent = mkv::Intent{"token", "b", {"http://v1:80"}, binary_meta};
+  apply_ok(index, {overwrite});
+  const auto intents = index.intents().value();
+  REQUIRE(intents.size() == 1);
+  CHECK(intents.front().previous == binary_meta);
+}

@@ -28,7 +28,8 @@ struct StringMaker<std::optional<mkv::Record>> {
     std::string text = "{size " + std::to_string(r->size) + ", md5 " +
                        (r->md5 ? mkv::to_hex(*r->md5) : std::string("unknown")) + ", modified " +
                        std::to_string(r->modified) + ", volumes " +
-                       mkv::encode_volumes(r->volumes) + "}";
+                       mkv::encode_volumes(r->volumes) +
+                       (r->meta.empty() ? "" : ", meta " + r->meta) + "}";
     return String(text.c_str());
   }
 };

@@ -130,9 +130,9 @@ TEST_CASE("lmdb: a malformed bucket is a database error") {
 TEST_CASE("lmdb: an index of another format is refused") {
   ScratchDir dir;
   { auto index = open_index(dir.index_path()); }
-  raw_put(dir.index_path(), "meta", "format", "mkv-lmdb 5 511");
+  raw_put(dir.index_path(), "meta", "format", "mkv-lmdb 6 511");
   const auto index = mkv::LmdbIndex::open(dir.index_path());
   REQUIRE_FALSE(index.has_value());
   CHECK(index.error().code == mkv::errc::database);
-  CHECK(index.error().detail.find("mkv-lmdb 5 511") != std::string::npos);
+  CHECK(index.error().detail.find("mkv-lmdb 6 511") != std::string::npos);
 }

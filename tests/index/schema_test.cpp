@@ -1,8 +1,9 @@
 // Index conformance: schema versions. An index written by an earlier release (real files in
 // tests/index/fixtures/: v1.<backend> written by the schema-version-1 code of commit e6cdbc1,
-// v2.<backend> by the version-2 code of commit 0925686) is opened, upgraded in place when this
+// v2.<backend> by the version-2 code of commit 0925686, v4.<backend> by mkv serve of commit
+// 9bb577f (SQLite) and c38e17c (LMDB)) is opened, upgraded in place when this
 // build's schema is newer (version 2 added the intents of overwrites, version 3 checksums and
-// write times), and keeps every record and intent.
+// write times, version 5 Record::meta), and keeps every record and intent.
 #include "index_under_test.h"
 
 #include <cstdint>
@@ -96,4 +97,40 @@ TEST_CASE("an index written by schema version 2 keeps its records and its overwr
   auto index = open_index(dir.index_path());
   check_fixture_records(index);
   CHECK(index.intents().value().empty());
+}
+
+TEST_CASE("an index written by schema version 4 keeps checksums and times; meta arrives empty") {
+  ScratchDir dir;
+  dir.copy_fixture("v4");
+  const std::string stem(250, 's');
+  const std::string long_stem = stem + "/" + stem + "/" + stem;
+  {
+    auto index = open_index(dir.index_path());
+    const auto entries = scan_all(index);
+    CHECK(entries.size() == 14);
+    CHECK(index.count().value() == 14);
+    for (const auto& e : entries) {
+      CAPTURE(e.key);
+      CHECK(e.record.volumes.size() == 2);
+      CHECK(e.record.md5.has_value());
+      CHECK(e.record.modified >= 1796106000);  // 2026-12-01, 06:20 UTC
+      CHECK(e.record.modified < 1796106100);
+      CHECK(e.record.meta.empty());
+    }
+    // The bodies the fixture was written with: a/b overwritten by 2048 'A', n 'b' at bulk/n.
+    CHECK(get_ok(index, "a/b")->size == 2048);
+    CHECK(get_ok(index, "a/b")->md5 == mkv::md5_of(std::string(2048, 'A')));
+    CHECK(get_ok(index, "empty-value")->md5 == mkv::md5_of(""));
+    CHECK(get_ok(index, "utf8/\xC3\xBC" "ber")->md5 == mkv::md5_of(std::string(7, 'u')));
+    CHECK(get_ok(index, long_stem + "/two")->md5 == mkv::md5_of(std::string(22, 't')));
+    CHECK(get_ok(index, "bulk/8")->md5 == mkv::md5_of(std::string(8, 'b')));
+    CHECK_FALSE(get_ok(index, "bulk/9").has_value());
+    mkv::Record with_meta = *get_ok(index, "a/b");
+    with_meta.meta = R"({"content-type":"text/plain"})";
+    apply_ok(index, {put("a/b", with_meta)});
+  }
+  auto index = open_index(dir.index_path());  // again, now at this build's version
+  CHECK(get_ok(index, "a/b")->meta == R"({"content-type":"text/plain"})");
+  CHECK(get_ok(index, "empty-value")->meta.empty());
+  CHECK(index.count().value() == 14);
 }

@@ -38,11 +38,11 @@ void write_corrupt_volumes(const std::string& path, const std::string& key) {
           key);
 }
 
-TEST_CASE("sqlite: a new index is in WAL mode at schema version 4") {
+TEST_CASE("sqlite: a new index is in WAL mode at schema version 5") {
   ScratchDir dir;
   { auto index = open_index(dir.index_path()); }
   CHECK(run_sql(dir.index_path(), "PRAGMA journal_mode") == "wal");
-  CHECK(run_sql(dir.index_path(), "PRAGMA user_version") == "4");
+  CHECK(run_sql(dir.index_path(), "PRAGMA user_version") == "5");
   CHECK(run_sql(dir.index_path(), "SELECT sql FROM sqlite_schema WHERE name = 'blobs'")
             .find("WITHOUT ROWID") != std::string::npos);
 }
@@ -65,9 +65,9 @@ TEST_CASE("sqlite: a table made before schema versions were recorded is adopted"
 TEST_CASE("sqlite: an index of a newer schema version is refused") {
   ScratchDir dir;
   { auto index = open_index(dir.index_path()); }
-  run_sql(dir.index_path(), "PRAGMA user_version = 5");
+  run_sql(dir.index_path(), "PRAGMA user_version = 6");
   const auto index = IndexUnderTest::open(dir.index_path());
   REQUIRE_FALSE(index.has_value());
   CHECK(index.error() ==
-        mkv::Error::database("index schema version 5 is not supported (this build uses 4)"));
+        mkv::Error::database("index schema version 6 is not supported (this build uses 5)"));
 }
