@@ -80,7 +80,7 @@ int gc_command(const Invocation& invocation, const std::vector<std::string>& arg
   const std::string& db = invocation.db;
   auto owner = IndexBackend::claim(db, "gc");
   if (!owner) {
-    AdminRequest online{AdminRequest::What::gc};
+    AdminRequest online{AdminRequest::What::gc, {}, {}, {}};
     online.gc = {settings.dry_run, static_cast<std::uint64_t>(grace), settings.concurrency};
     if (auto code = run_online(db, "gc", admin_target(online))) return *code;
     progress.print("mkv gc: " + owner.error().detail + '\n');

@@ -79,7 +79,7 @@ int rebalance_command(const Invocation& invocation, const std::vector<std::strin
   }
   auto owner = IndexBackend::claim(db, "rebalance");
   if (!owner) {
-    AdminRequest online{AdminRequest::What::rebalance};
+    AdminRequest online{AdminRequest::What::rebalance, {}, {}, {}};
     online.rebalance = {topology, vars.count("dry-run") > 0, grace, job_settings.concurrency,
                         rate_mb};
     if (auto code = run_online(db, "rebalance", admin_target(online))) return *code;

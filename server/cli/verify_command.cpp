@@ -69,7 +69,7 @@ int verify_command(const Invocation& invocation, const std::vector<std::string>&
   const std::string& db = invocation.db;
   auto owner = IndexBackend::claim(db, "verify");
   if (!owner) {
-    AdminRequest online{AdminRequest::What::verify};
+    AdminRequest online{AdminRequest::What::verify, {}, {}, {}};
     online.verify = {settings.repair, settings.prefix, rate_mb, settings.concurrency};
     if (auto code = run_online(db, "verify", admin_target(online))) return *code;
     progress.print("mkv verify: " + owner.error().detail + '\n');
