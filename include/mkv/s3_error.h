@@ -33,6 +33,7 @@ enum class s3errc {
   invalid_request,                 // 400: the request is not one S3 accepts as sent
   key_too_long,                    // 400: the key is over mkv's length limits
   malformed_xml,                   // 400: a request body is not the XML it should be
+  metadata_too_large,              // 400: the x-amz-meta-* headers are over 2 KB
   method_not_allowed,              // 405: the method is not allowed on this resource
   missing_content_length,          // 411: a PUT without a length
   no_such_bucket,                  // 404
@@ -78,6 +79,7 @@ using S3Result = boost::system::result<T, S3Error>;
     case s3errc::invalid_request: return "InvalidRequest";
     case s3errc::key_too_long: return "KeyTooLongError";
     case s3errc::malformed_xml: return "MalformedXML";
+    case s3errc::metadata_too_large: return "MetadataTooLarge";
     case s3errc::method_not_allowed: return "MethodNotAllowed";
     case s3errc::missing_content_length: return "MissingContentLength";
     case s3errc::no_such_bucket: return "NoSuchBucket";
@@ -113,6 +115,7 @@ using S3Result = boost::system::result<T, S3Error>;
     case s3errc::invalid_request: return 400;
     case s3errc::key_too_long: return 400;
     case s3errc::malformed_xml: return 400;
+    case s3errc::metadata_too_large: return 400;
     case s3errc::method_not_allowed: return 405;
     case s3errc::missing_content_length: return 411;
     case s3errc::no_such_bucket: return 404;
@@ -149,6 +152,8 @@ using S3Result = boost::system::result<T, S3Error>;
     case s3errc::invalid_request: return "Invalid request";
     case s3errc::key_too_long: return "The key is longer than mkv allows";
     case s3errc::malformed_xml: return "The XML you provided was not well-formed";
+    case s3errc::metadata_too_large:
+      return "Your metadata headers exceed the maximum allowed metadata size";
     case s3errc::method_not_allowed: return "The method is not allowed against this resource";
     case s3errc::missing_content_length: return "You must provide the Content-Length header";
     case s3errc::no_such_bucket: return "The specified bucket does not exist";

@@ -225,6 +225,7 @@ inline constexpr std::string_view base64url_digits =
   const auto bucket_prefix = bucket_key_prefix(bucket);
   if (!bucket_prefix) return bucket_prefix.error();
   const std::string native_prefix = *bucket_prefix + request.prefix;
+  const std::string marker = bucket_marker_key(bucket);
   ListObjectsPage page;
   if (request.max_keys == 0) return page;
 
@@ -258,6 +259,7 @@ inline constexpr std::string_view base64url_digits =
     const bool more = batch->size() >= limit;
     std::string after_batch = more ? batch->back().key + '\0' : std::string();
     for (auto& object : *batch) {
+      if (object.key == marker) continue;  // the bucket's marker is not an object
       if (!skipping.empty() && object.key.starts_with(skipping)) continue;
       skipping.clear();
       if (entries == request.max_keys) {

@@ -40,6 +40,16 @@
 
 namespace mkv {
 
+// The native key that remembers a bucket CreateBucket made, so that it exists while it holds
+// no object: an empty blob named by a dot-segment, which no S3 key can have (so it never
+// collides with an object), and which ListObjects skips. DeleteBucket removes it.
+inline constexpr std::string_view bucket_marker_name = ".mkv-bucket";
+
+// Returns the native key of bucket's marker.
+[[nodiscard]] inline std::string bucket_marker_key(std::string_view bucket) {
+  return std::string(bucket) + "/" + std::string(bucket_marker_name);
+}
+
 inline constexpr std::size_t min_bucket_name_bytes = 3;
 inline constexpr std::size_t max_bucket_name_bytes = 63;
 

@@ -28,8 +28,12 @@ net::awaitable<Result<Reply>> handle(App& app, Route route, RequestBody& body) {
   auto conditions = conditions_of(body);
   if (!conditions) co_return conditions.error();
   switch (route.op) {
-    case Operation::put:
-      co_return co_await handle_put(app, std::move(route.key), std::move(*conditions), body);
+    case Operation::put: {
+      auto options = put_options_of(body);
+      if (!options) co_return options.error();
+      co_return co_await handle_put(app, std::move(route.key), std::move(*conditions), body,
+                                    *options);
+    }
     case Operation::remove:
       co_return co_await handle_delete(app, std::move(route.key), std::move(*conditions));
     case Operation::get: co_return handle_get(app, route.key, *conditions);

@@ -74,7 +74,7 @@ net::awaitable<void> send_piece(std::vector<std::unique_ptr<Upload>>& uploads,
 }
 
 // Reads the next piece of the body into out, storing the outcome in got.
-net::awaitable<void> read_piece(RequestBody& body, std::span<char> out, Result<std::size_t>& got) {
+net::awaitable<void> read_piece(BodySource& body, std::span<char> out, Result<std::size_t>& got) {
   got = co_await body.read(out);
 }
 
@@ -84,7 +84,7 @@ net::awaitable<void> read_piece(RequestBody& body, std::span<char> out, Result<s
 // volumes. Stops early once an upload fails (the PUT is lost anyway); returns the body's size
 // and leaves its MD5 in md5.
 
-net::awaitable<Result<std::uint64_t>> relay_body(RequestBody& body,
+net::awaitable<Result<std::uint64_t>> relay_body(BodySource& body,
                                                  std::vector<std::unique_ptr<Upload>>& uploads,
                                                  std::vector<char>& current, std::size_t n,
                                                  net::thread_pool& hashers, Md5Stream& md5,
@@ -161,7 +161,7 @@ struct FanOut {
   Md5 md5{};
   std::optional<Sha256> sha256;  // when asked for
 };
-net::awaitable<Result<FanOut>> fan_out(App& app, RequestBody& body, std::string key, PutMode mode,
+net::awaitable<Result<FanOut>> fan_out(App& app, BodySource& body, std::string key, PutMode mode,
                                        const std::vector<Destination>& destinations,
                                        bool want_sha256) {
   const std::uint64_t piece_size =
@@ -221,16 +221,20 @@ net::awaitable<void> undo_then_unlock([[maybe_unused]] KeyGuard guard,
 
 }  // namespace
 
-net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions conditions,
-                                         RequestBody& body,
-                                         std::optional<std::string> expected_sha256) {
-  // A Content-MD5 that cannot be read is refused before anything else.
-  std::optional<Md5> expected_md5;
-  if (const auto header = body.field(http::field::content_md5)) {
+Result<PutOptions> put_options_of(const RequestBody& request) {
+  PutOptions options;
+  if (const auto header = request.field(http::field::content_md5)) {
     auto md5 = parse_content_md5(*header);
-    if (!md5) co_return md5.error();
-    expected_md5 = *md5;
+    if (!md5) return md5.error();
+    options.expected_md5 = *md5;
   }
+  return options;
+}
+
+net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions conditions,
+                                         BodySource& body, const PutOptions& options) {
+  const auto& expected_sha256 = options.expected_sha256;
+  const auto& expected_md5 = options.expected_md5;
   const auto topology = app.topology.load();
   // Where to write: the placement, or with --write-fallback the next volumes that are up.
   // While every volume is up (the common case) this asks nothing of the volumes' health.
@@ -259,7 +263,7 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions c
   const std::string token = mode == PutMode::staged ? random_token(8) : std::string();
   auto targets = destinations(app, key, *placement, token);
   if (!targets) co_return targets.error();
-  if (auto r = co_await body.continue_if_expected(); !r) co_return r.error();
+  if (auto r = co_await body.begin(); !r) co_return r.error();
 
   auto fan = co_await fan_out(app, body, key, mode, *targets, expected_sha256.has_value());
   if (!fan) co_return fan.error();
@@ -288,7 +292,7 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions c
                                 ", the body's MD5 is " + to_hex(fan->md5));
   }
 
-  Record record{std::move(*placement), fan->size, fan->md5, now_seconds()};
+  Record record{std::move(*placement), fan->size, fan->md5, now_seconds(), options.meta};
   Write commit{key, record, Expected::current(*existing)};
   if (off_placement) commit.repair = RepairMark::set;
   if (mode == PutMode::staged) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "asio.h"
+#include "http/body_source.h"
 
 #include "mkv/error.h"
 
@@ -21,7 +22,7 @@ namespace mkv {
 
 // The request being handled: its header, and its body read from the client connection in
 // pieces.
-class RequestBody {
+class RequestBody final : public BodySource {
  public:
   RequestBody(beast::tcp_stream& stream, beast::flat_buffer& buffer,
               http::request_parser<http::buffer_body>& parser, std::chrono::seconds timeout)
@@ -36,17 +37,18 @@ class RequestBody {
   }
 
   // Returns the declared Content-Length, or nullopt for a chunked body.
-  std::optional<std::uint64_t> length() const {
+  std::optional<std::uint64_t> length() const override {
     const auto length = parser_.content_length();
     return length ? std::optional<std::uint64_t>(*length) : std::nullopt;
   }
   // Returns whether the whole body has been read.
-  bool done() const { return parser_.is_done(); }
+  bool done() const override { return parser_.is_done(); }
   // Returns the body bytes read so far.
   std::uint64_t received() const { return received_; }
 
   // Tells a client that sent "Expect: 100-continue" to go on sending the body.
   net::awaitable<Result<void>> continue_if_expected();
+  net::awaitable<Result<void>> begin() override { return continue_if_expected(); }
 
   // The slowest average a body may arrive at once the timeout has passed, bytes per second.
   static constexpr std::size_t min_body_rate = 1024;
@@ -54,7 +56,7 @@ class RequestBody {
   // Fills out with the next bytes of the body; returns fewer only at its end (then done()).
   // A client that stalls for the timeout, sends slower than min_body_rate after it,
   // disconnects or sends a malformed body yields bad_request.
-  net::awaitable<Result<std::size_t>> read(std::span<char> out);
+  net::awaitable<Result<std::size_t>> read(std::span<char> out) override;
 
  private:
   beast::tcp_stream& stream_;

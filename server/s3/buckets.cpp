@@ -1,8 +1,11 @@
 // The bucket operations of the S3 API. A bucket is the first segment of native keys: it exists
-// while keys are stored under it (mkv does not remember empty buckets yet), ListBuckets lists
-// those segments, and ListObjects pages through the index under "bucket/" (mkv/s3_list.h).
+// while keys are stored under it, and CreateBucket stores one, the bucket's marker
+// (mkv/s3_names.h), so that an empty bucket is remembered. ListBuckets lists those segments,
+// and ListObjects pages through the index under "bucket/" (mkv/s3_list.h).
 #include "s3/handlers.h"
 
+#include "api/handlers.h"
+#include "http/body_source.h"
 #include "s3/reply.h"
 #include "s3/xml.h"
 
@@ -17,6 +20,9 @@
 namespace mkv {
 
 namespace {
+
+// The largest CreateBucket body mkv reads (a CreateBucketConfiguration is a few hundred bytes).
+constexpr std::size_t max_create_bucket_body = 64 * 1024;
 
 // Returns whether a key is stored under bucket, or the error of its name or of the index.
 S3Result<bool> bucket_exists(App& app, std::string_view bucket) {
@@ -93,6 +99,59 @@ S3Result<Reply> list_objects(S3Request& request) {
   return xml_reply(xml_list_objects(*query, *page, request.bucket));
 }
 
+// CreateBucket: a new bucket is remembered by its marker, an empty blob (bucket_marker_key),
+// written create-only like any PutObject.
+net::awaitable<S3Result<Reply>> create_bucket(S3Request& request) {
+  if (auto name = check_bucket_name(request.bucket); !name) co_return name.error();
+  auto body = co_await read_small_body(request.body, max_create_bucket_body);
+  if (!body) co_return body.error();
+  auto constraint = parse_create_bucket(*body);
+  if (!constraint) co_return constraint.error();
+  const std::string& region = request.s3.settings.region;
+  if (!constraint->empty() && *constraint != region) {
+    co_return s3_error(s3errc::invalid_argument,
+                       "this server's region is " + region + ", not " + *constraint);
+  }
+  auto exists = bucket_exists(request.app, request.bucket);
+  if (!exists) co_return exists.error();
+  if (*exists) co_return s3_error(s3errc::bucket_already_owned_by_you);
+  Conditions create_only;
+  create_only.if_none_match = TagList{true, {}};
+  BytesBody empty("");
+  const PutOptions options;
+  auto put = co_await handle_put(request.app, bucket_marker_key(request.bucket),
+                                 std::move(create_only), empty, options);
+  if (!put) {
+    if (put.error().code == errc::precondition_failed) {  // created meanwhile
+      co_return s3_error(s3errc::bucket_already_owned_by_you);
+    }
+    co_return s3_error_of(put.error());
+  }
+  Reply reply{http::status::ok, 11};
+  reply.set(http::field::location, "/" + request.bucket);
+  co_return reply;
+}
+
+// DeleteBucket: only an empty bucket, which then loses its marker (an implicit bucket, one
+// that holds no marker, has nothing left to delete once it is empty: it is gone already).
+net::awaitable<S3Result<Reply>> delete_bucket(S3Request& request) {
+  auto prefix = bucket_key_prefix(request.bucket);
+  if (!prefix) co_return prefix.error();
+  auto keys = request.app.index.list(*prefix, {}, 2);
+  if (!keys) co_return s3_error_of(keys.error());
+  const std::string marker = bucket_marker_key(request.bucket);
+  if (keys->empty()) co_return s3_error(s3errc::no_such_bucket);
+  if (keys->size() > 1 || keys->front() != marker) {
+    co_return s3_error(s3errc::bucket_not_empty);
+  }
+  auto removed = co_await handle_delete(request.app, marker, Conditions{});
+  if (!removed && removed.error().code != errc::not_found) {
+    co_return s3_error_of(removed.error());
+  }
+  Reply reply{http::status::no_content, 11};
+  co_return reply;
+}
+
 }  // namespace
 
 net::awaitable<S3Result<Reply>> handle_bucket_op(S3Request& request) {
@@ -111,21 +170,8 @@ net::awaitable<S3Result<Reply>> handle_bucket_op(S3Request& request) {
       }
       co_return xml_reply(xml_bucket_location(request.s3.settings.region));
     }
-    case S3Op::create_bucket: {
-      if (auto name = check_bucket_name(request.bucket); !name) co_return name.error();
-      auto exists = bucket_exists(request.app, request.bucket);
-      if (!exists) co_return exists.error();
-      if (*exists) co_return s3_error(s3errc::bucket_already_owned_by_you);
-      co_return s3_error(s3errc::not_implemented,
-                         "mkv does not remember empty buckets yet: a bucket exists once an "
-                         "object is written into it (PutObject)");
-    }
-    case S3Op::delete_bucket: {
-      auto exists = bucket_exists(request.app, request.bucket);
-      if (!exists) co_return exists.error();
-      if (*exists) co_return s3_error(s3errc::bucket_not_empty);
-      co_return s3_error(s3errc::no_such_bucket);
-    }
+    case S3Op::create_bucket: co_return co_await create_bucket(request);
+    case S3Op::delete_bucket: co_return co_await delete_bucket(request);
     default: break;
   }
   co_return s3_error(s3errc::internal_error, "not a bucket operation");

@@ -51,6 +51,9 @@ struct ObjectStream {
   std::uint64_t length = 0;
 };
 
+// Reads the whole (small) request body, or MalformedXML when it is over limit.
+net::awaitable<S3Result<std::string>> read_small_body(RequestBody& body, std::size_t limit);
+
 // ListBuckets, HeadBucket, GetBucketLocation, ListObjects (V1, V2), CreateBucket, DeleteBucket.
 net::awaitable<S3Result<Reply>> handle_bucket_op(S3Request& request);
 // PutObject, HeadObject, DeleteObject, DeleteObjects; and the operations mkv does not serve yet.

@@ -10,6 +10,7 @@
 
 #include "mkv/conditions.h"
 #include "mkv/health.h"
+#include "mkv/object_meta.h"
 #include "mkv/s3_checksum.h"
 #include "mkv/s3_names.h"
 #include "mkv/volume.h"
@@ -45,13 +46,19 @@ S3Result<Conditions> conditions_of(const S3Request& request) {
   return std::move(*conditions);
 }
 
-// Sets what GetObject and HeadObject say of an object besides its length.
+// Sets what GetObject and HeadObject say of an object besides its length: its ETag and time,
+// the headers stored with it (Content-Type defaults to S3's binary/octet-stream), and those a
+// response-* query parameter (e.g. response-content-type) overrides.
 void set_object_fields(Reply& reply, const Record& record, const S3Request& request) {
   if (record.md5) reply.set(http::field::etag, etag_of(*record.md5));
   if (record.modified > 0) {
     reply.set(http::field::last_modified, format_http_date(record.modified));
   }
   reply.set(http::field::content_type, "binary/octet-stream");
+  for (const auto& [name, value] : decode_meta(record.meta)) reply.set(name, value);
+  for (const auto& p : request.params) {
+    if (const auto header = overridden_header(p.name)) reply.set(*header, p.value);
+  }
   reply.set(http::field::accept_ranges, "bytes");
   reply.set("x-amz-request-id", request.request_id);
 }
@@ -111,11 +118,6 @@ std::optional<S3Error> unsupported_put(const S3Request& request) {
                           " yet; send Content-MD5 instead (for AWS SDKs: "
                           "AWS_REQUEST_CHECKSUM_CALCULATION=when_required)");
     }
-    constexpr std::string_view meta = "x-amz-meta-";
-    if (h.name.size() > meta.size() && beast::iequals(h.name.substr(0, meta.size()), meta)) {
-      return s3_error(s3errc::not_implemented,
-                      "mkv does not store user metadata (" + std::string(h.name) + ") yet");
-    }
   }
   if (!request.body.length() && !request.body.done()) {
     return s3_error(s3errc::missing_content_length);
@@ -129,10 +131,16 @@ net::awaitable<S3Result<Reply>> put_object(S3Request& request) {
   if (auto refused = unsupported_put(request)) co_return *refused;
   auto conditions = conditions_of(request);
   if (!conditions) co_return conditions.error();
-  std::optional<std::string> sha256;
-  if (request.auth.payload == PayloadMode::sha256) sha256 = request.auth.payload_sha256;
+  auto stored = stored_headers_of(request.headers);
+  if (!stored) co_return stored.error();
+  auto options = put_options_of(request.body);
+  if (!options) co_return s3_error_of(options.error());
+  options->meta = encode_meta(*stored);
+  if (request.auth.payload == PayloadMode::sha256) {
+    options->expected_sha256 = request.auth.payload_sha256;
+  }
   auto put = co_await handle_put(request.app, std::move(*native), std::move(*conditions),
-                                 request.body, std::move(sha256));
+                                 request.body, *options);
   if (!put) co_return s3_error_of(put.error());
   Reply reply{http::status::ok, 11};
   reply.set(http::field::etag, (*put)[http::field::etag]);
@@ -170,23 +178,6 @@ net::awaitable<S3Result<Reply>> delete_object(S3Request& request) {
   co_return reply;
 }
 
-// Reads the whole (small) request body, or MalformedXML when it is over limit.
-net::awaitable<S3Result<std::string>> read_small_body(RequestBody& body, std::size_t limit) {
-  if (auto r = co_await body.continue_if_expected(); !r) co_return s3_error_of(r.error());
-  std::string text;
-  while (!body.done()) {
-    const std::size_t at = text.size();
-    if (at >= limit) {
-      co_return s3_error(s3errc::malformed_xml,
-                         "the request body is over " + std::to_string(limit) + " bytes");
-    }
-    text.resize(std::min(limit, at + 64 * 1024));
-    auto n = co_await body.read(std::span<char>(text.data() + at, text.size() - at));
-    if (!n) co_return s3_error_of(n.error());
-    text.resize(at + *n);
-  }
-  co_return text;
-}
 
 net::awaitable<S3Result<Reply>> delete_objects(S3Request& request) {
   auto text = co_await read_small_body(request.body, max_delete_body);
@@ -221,6 +212,23 @@ std::string range_field(const ByteRange& range) {
 }
 
 }  // namespace
+
+net::awaitable<S3Result<std::string>> read_small_body(RequestBody& body, std::size_t limit) {
+  if (auto r = co_await body.continue_if_expected(); !r) co_return s3_error_of(r.error());
+  std::string text;
+  while (!body.done()) {
+    const std::size_t at = text.size();
+    if (at >= limit) {
+      co_return s3_error(s3errc::malformed_xml,
+                         "the request body is over " + std::to_string(limit) + " bytes");
+    }
+    text.resize(std::min(limit, at + 64 * 1024));
+    auto n = co_await body.read(std::span<char>(text.data() + at, text.size() - at));
+    if (!n) co_return s3_error_of(n.error());
+    text.resize(at + *n);
+  }
+  co_return text;
+}
 
 net::awaitable<S3Result<ObjectStream>> open_object(S3Request& request) {
   auto read = read_object(request);

@@ -32,14 +32,16 @@ const std::vector<std::string> bucket_keys = {
     "z\xF0\x9F\x98\x80/smile",
 };
 
-// An index in memory: bucket b's keys among those of buckets that sort around it.
+// An index in memory: bucket b's keys among those of buckets that sort around it, and b's
+// marker.
 struct FakeIndex {
   std::vector<mkv::ListedObject> objects;
   std::size_t fetches = 0;
   std::size_t rows = 0;
 
   FakeIndex() {
-    std::vector<std::string> native = {"a/x", "b-x/1", "b0/1", "bb/x"};
+    // With bucket b's marker (CreateBucket's), which no listing shows.
+    std::vector<std::string> native = {"a/x", "b-x/1", "b0/1", "bb/x", "b/.mkv-bucket"};
     for (const auto& key : bucket_keys) native.push_back("b/" + key);
     std::sort(native.begin(), native.end());
     for (std::size_t i = 0; i < native.size(); ++i) {

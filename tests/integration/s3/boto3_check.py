@@ -40,6 +40,23 @@ expect_error("404", s3.head_bucket, Bucket="no-such-bucket")
 expect_error("NoSuchBucket", s3.list_objects_v2, Bucket="no-such-bucket")
 expect_error("BucketAlreadyOwnedByYou", s3.create_bucket, Bucket=bucket)
 
+# A created bucket exists while empty (its marker is never listed), refuses DeleteBucket while
+# it holds an object, and is gone after DeleteBucket.
+s3.create_bucket(Bucket="fresh-bucket")
+expect_error("BucketAlreadyOwnedByYou", s3.create_bucket, Bucket="fresh-bucket")
+expect_error("InvalidBucketName", s3.create_bucket, Bucket="Bad_Name")
+s3.head_bucket(Bucket="fresh-bucket")
+assert "fresh-bucket" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+assert s3.list_objects_v2(Bucket="fresh-bucket")["KeyCount"] == 0
+s3.put_object(Bucket="fresh-bucket", Key="only", Body=b"1")
+assert [o["Key"] for o in s3.list_objects_v2(Bucket="fresh-bucket")["Contents"]] == ["only"]
+expect_error("BucketNotEmpty", s3.delete_bucket, Bucket="fresh-bucket")
+s3.delete_object(Bucket="fresh-bucket", Key="only")
+s3.head_bucket(Bucket="fresh-bucket")  # still there: it was created
+s3.delete_bucket(Bucket="fresh-bucket")
+expect_error("404", s3.head_bucket, Bucket="fresh-bucket")
+expect_error("NoSuchBucket", s3.delete_bucket, Bucket="fresh-bucket")
+
 # Objects: small, empty, 20 MiB in one PutObject; ETags are their MD5s.
 small = b"hello through S3"
 put = s3.put_object(Bucket=bucket, Key="s3/small.txt", Body=small)
@@ -54,6 +71,29 @@ assert got["ETag"] == '"%s"' % hashlib.md5(big).hexdigest()
 assert s3.get_object(Bucket=bucket, Key="s3/empty")["Body"].read() == b""
 head = s3.head_object(Bucket=bucket, Key="s3/small.txt")
 assert head["ContentLength"] == len(small) and head["ETag"] == put["ETag"], head
+
+# What an object keeps besides its bytes: Content-Type and the other standard headers, and user
+# metadata, returned by GetObject and HeadObject; response-* parameters override them; an
+# overwrite without them drops them; over 2 KB of user metadata is refused.
+s3.put_object(Bucket=bucket, Key="meta/typed.html", Body=b"<p>", ContentType="text/html",
+              CacheControl="max-age=60", ContentDisposition='attachment; filename="t.html"',
+              Metadata={"mtime": "1700000000.25", "Origin": "Camera 1"})
+head = s3.head_object(Bucket=bucket, Key="meta/typed.html")
+assert head["ContentType"] == "text/html", head
+assert head["CacheControl"] == "max-age=60", head
+assert head["ContentDisposition"] == 'attachment; filename="t.html"', head
+assert head["Metadata"] == {"mtime": "1700000000.25", "origin": "Camera 1"}, head["Metadata"]
+got = s3.get_object(Bucket=bucket, Key="meta/typed.html")
+assert got["ContentType"] == "text/html" and got["Metadata"] == head["Metadata"], got
+assert got["Body"].read() == b"<p>"
+got = s3.get_object(Bucket=bucket, Key="meta/typed.html", ResponseContentType="text/plain")
+assert got["ContentType"] == "text/plain", got["ContentType"]
+assert s3.head_object(Bucket=bucket, Key="s3/small.txt")["ContentType"] == "binary/octet-stream"
+s3.put_object(Bucket=bucket, Key="meta/typed.html", Body=b"<p>")
+head = s3.head_object(Bucket=bucket, Key="meta/typed.html")
+assert head["Metadata"] == {} and head["ContentType"] == "binary/octet-stream", head
+expect_error("MetadataTooLarge", s3.put_object, Bucket=bucket, Key="meta/typed.html", Body=b"x",
+             Metadata={"big": "v" * 2100})
 
 # Range (206) and an unsatisfiable one (416).
 part = s3.get_object(Bucket=bucket, Key="s3/big.bin", Range="bytes=1000-1999")
