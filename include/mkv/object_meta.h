@@ -71,8 +71,9 @@ inline constexpr std::array<std::string_view, 6> stored_standard_headers = {
     if (name.starts_with(user_meta_prefix)) {
       user_bytes += name.size() - user_meta_prefix.size() + value.size();
     }
-    const auto at = std::lower_bound(kept.begin(), kept.end(), name,
-                                     [](const auto& p, const std::string& n) { return p.first < n; });
+    const auto at =
+        std::lower_bound(kept.begin(), kept.end(), name,
+                         [](const auto& p, const std::string& n) { return p.first < n; });
     if (at != kept.end() && at->first == name) {
       at->second.append(",").append(value);
     } else {

@@ -3,7 +3,7 @@
 // what the clients write is read back by them and through the native API (one namespace), and
 // the other way round; GetObject reads from volumes that serve only signed URLs; serve refuses an
 // S3 port without usable credentials.
-#include "cluster.h"
+#include "s3_cluster.h"
 
 #include <filesystem>
 #include <fstream>
@@ -14,59 +14,6 @@ using namespace mkv::test;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-namespace {
-
-constexpr const char* access_key = "AKIDEXAMPLE";
-constexpr const char* secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-// Writes text to path with mode 600.
-void write_private(const fs::path& path, const std::string& text) {
-  {
-    std::ofstream out(path);
-    out << text;
-  }
-  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
-}
-
-// A cluster whose mkv also serves the S3 API, for the one access key above.
-struct S3Cluster {
-  TempDir config;
-  std::uint16_t s3_port = free_port();
-  Cluster cluster;
-
-  // With a link_secret the volumes serve only URLs mkv signed (as in signed_test.cpp).
-  explicit S3Cluster(const std::string& link_secret = {})
-      : cluster(3, 2, s3_args(), Fault::none, link_secret) {}
-
-  std::vector<std::string> s3_args() {
-    const fs::path credentials = config.path() / "credentials";
-    write_private(credentials,
-                  "# the test's user\n" + std::string(access_key) + " " + secret_key + "\n");
-    return {"--s3-port", std::to_string(s3_port), "--s3-credentials", credentials.string()};
-  }
-
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(s3_port); }
-
-  // Runs Debian's AWS CLI (not whatever `aws` comes first on PATH) against the S3 port.
-  RunResult aws(std::vector<std::string> args) const {
-    std::vector<std::string> all = {"AWS_ACCESS_KEY_ID=" + std::string(access_key),
-                                    "AWS_SECRET_ACCESS_KEY=" + std::string(secret_key),
-                                    "AWS_DEFAULT_REGION=us-east-1",
-                                    "AWS_CONFIG_FILE=/dev/null",
-                                    "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-                                    "/usr/bin/aws",
-                                    "--endpoint-url",
-                                    endpoint()};
-    all.insert(all.end(), args.begin(), args.end());
-    return run_program("/usr/bin/env", all, 120s);
-  }
-};
-
-}  // namespace
 
 TEST_CASE("boto3 uses the S3 API: objects, ranges, conditions, listings, presigned URLs") {
   S3Cluster s3;

@@ -17,12 +17,24 @@ TEST_CASE("is_stored_header takes the standard headers and x-amz-meta-*, in any 
     bool stored;
   };
   const std::vector<Case> cases = {
-      {"Content-Type", true},         {"content-type", true},       {"Cache-Control", true},
-      {"Content-Disposition", true},  {"Content-Encoding", true},   {"Content-Language", true},
-      {"Expires", true},              {"X-Amz-Meta-Mtime", true},   {"x-amz-meta-a", true},
-      {"x-amz-meta-", false},         {"Content-Length", false},    {"Content-MD5", false},
-      {"x-amz-content-sha256", false}, {"x-amz-date", false},       {"Authorization", false},
-      {"x-amz-checksum-crc32", false}, {"Host", false},             {"ETag", false},
+      {"Content-Type", true},
+      {"content-type", true},
+      {"Cache-Control", true},
+      {"Content-Disposition", true},
+      {"Content-Encoding", true},
+      {"Content-Language", true},
+      {"Expires", true},
+      {"X-Amz-Meta-Mtime", true},
+      {"x-amz-meta-a", true},
+      {"x-amz-meta-", false},
+      {"Content-Length", false},
+      {"Content-MD5", false},
+      {"x-amz-content-sha256", false},
+      {"x-amz-date", false},
+      {"Authorization", false},
+      {"x-amz-checksum-crc32", false},
+      {"Host", false},
+      {"ETag", false},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
@@ -63,15 +75,16 @@ TEST_CASE("stored_headers_of keeps the stored headers, lower-cased, sorted, repe
   const std::vector<Case> cases = {
       {"none", {{"Host", "x"}, {"Content-Length", "3"}}, {}},
       {"rclone's",
-       {{"Content-Type", "text/plain; charset=utf-8"}, {"X-Amz-Meta-Mtime", "1700000000.5"},
+       {{"Content-Type", "text/plain; charset=utf-8"},
+        {"X-Amz-Meta-Mtime", "1700000000.5"},
         {"Content-Length", "3"}},
        {{"content-type", "text/plain; charset=utf-8"}, {"x-amz-meta-mtime", "1700000000.5"}}},
       {"sorted and trimmed",
        {{"x-amz-meta-z", " last "}, {"Cache-Control", "no-cache"}, {"x-amz-meta-a", "\tfirst"}},
        {{"cache-control", "no-cache"}, {"x-amz-meta-a", "first"}, {"x-amz-meta-z", "last"}}},
-      {"repeated", {{"x-amz-meta-tag", "a"}, {"X-Amz-Meta-Tag", "b"}},
-       {{"x-amz-meta-tag", "a,b"}}},
-      {"utf-8 and empty values", {{"x-amz-meta-name", "caf\xC3\xA9"}, {"x-amz-meta-e", ""}},
+      {"repeated", {{"x-amz-meta-tag", "a"}, {"X-Amz-Meta-Tag", "b"}}, {{"x-amz-meta-tag", "a,b"}}},
+      {"utf-8 and empty values",
+       {{"x-amz-meta-name", "caf\xC3\xA9"}, {"x-amz-meta-e", ""}},
        {{"x-amz-meta-e", ""}, {"x-amz-meta-name", "caf\xC3\xA9"}}},
   };
   for (const auto& c : cases) {
@@ -124,7 +137,8 @@ TEST_CASE("decode_meta keeps what it can read of text mkv did not write") {
       {"not json", {}},
       {"[1,2]", {}},
       {R"({"content-type":"a/b","x-amz-meta-n":5,"host":"h"})", {{"content-type", "a/b"}}},
-      {R"({"x-amz-meta-b":"2","x-amz-meta-a":"1"})", {{"x-amz-meta-a", "1"}, {"x-amz-meta-b", "2"}}},
+      {R"({"x-amz-meta-b":"2","x-amz-meta-a":"1"})",
+       {{"x-amz-meta-a", "1"}, {"x-amz-meta-b", "2"}}},
   };
   for (const auto& c : cases) {
     CAPTURE(c.text);
