@@ -185,6 +185,31 @@ namespace detail {
   return BucketKey{std::move(*bucket), std::move(*key)};
 }
 
+// Returns the bucket and key a CopyObject's x-amz-copy-source names: "bucket/key" or
+// "/bucket/key", percent-encoded, optionally with "?versionId=null" (mkv keeps one version of
+// each object, so that is the only version it has); invalid_argument naming the problem for
+// anything else.
+[[nodiscard]] inline S3Result<BucketKey> parse_copy_source(std::string_view header) {
+  const auto refuse = [](std::string why) {
+    return s3_error(s3errc::invalid_argument, "x-amz-copy-source " + std::move(why));
+  };
+  if (const auto query = header.find('?'); query != std::string_view::npos) {
+    if (header.substr(query + 1) != "versionId=null") {
+      return refuse("names a version; mkv keeps one version of each object (versionId=null)");
+    }
+    header = header.substr(0, query);
+  }
+  if (header.starts_with('/')) header.remove_prefix(1);
+  const auto slash = header.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == header.size()) {
+    return refuse("must name a bucket and a key: bucket/key");
+  }
+  auto bucket = percent_decode(header.substr(0, slash));
+  auto key = percent_decode(header.substr(slash + 1));
+  if (!bucket || !key) return refuse("has a malformed %-escape");
+  return BucketKey{std::move(*bucket), std::move(*key)};
+}
+
 // Returns the bucket and key of a native key ("b/k/l" is key "k/l" in bucket "b"), or nullopt
 // for a native key with no '/', which is in no bucket and so not visible through S3.
 [[nodiscard]] inline std::optional<BucketKey> split_native_key(std::string_view native) {

@@ -56,8 +56,13 @@ net::awaitable<S3Result<std::string>> read_small_body(RequestBody& body, std::si
 
 // ListBuckets, HeadBucket, GetBucketLocation, ListObjects (V1, V2), CreateBucket, DeleteBucket.
 net::awaitable<S3Result<Reply>> handle_bucket_op(S3Request& request);
-// PutObject, HeadObject, DeleteObject, DeleteObjects; and the operations mkv does not serve yet.
+// PutObject, CopyObject, HeadObject, DeleteObject, DeleteObjects; and the operations mkv does not serve yet.
 net::awaitable<S3Result<Reply>> handle_object_op(S3Request& request);
+// Returns a started download of the object at native (or of its range) from the first of its
+// copies that answers with it, or InternalError saying what each copy answered.
+net::awaitable<S3Result<std::unique_ptr<Download>>> open_copy(App& app, const std::string& native,
+                                                              const Record& record,
+                                                              std::optional<ByteRange> range);
 // GetObject: the reply's head and a started download of the object (or of its range) from the
 // first of its copies that answers; 304 / 412 / 416 come back as a finished reply in head with
 // no download.

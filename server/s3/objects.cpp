@@ -1,12 +1,14 @@
 // The object operations of the S3 API: GetObject (streamed through mkv from a copy, with Range
 // and conditions), HeadObject (from the index), PutObject (the native PUT, its SHA-256 checked
-// when signed), DeleteObject and DeleteObjects (the native DELETE). An S3 object `k` in bucket
+// when signed), CopyObject (a PUT whose body is read from the source's copy), DeleteObject and
+// DeleteObjects (the native DELETE). An S3 object `k` in bucket
 // `b` is the native key `b/k` (mkv/s3_names.h).
 #include "s3/handlers.h"
 
 #include "api/handlers.h"
 #include "s3/reply.h"
 #include "s3/xml.h"
+#include "volume/download_body.h"
 
 #include "mkv/conditions.h"
 #include "mkv/health.h"
@@ -158,6 +160,75 @@ net::awaitable<S3Result<Reply>> head_object(S3Request& request) {
   co_return reply;
 }
 
+// Returns the x-amz-copy-source-if-* conditions of a CopyObject (on the source object).
+S3Result<Conditions> copy_conditions_of(const S3Request& request) {
+  auto conditions = parse_conditions(request.header("x-amz-copy-source-if-match"),
+                                     request.header("x-amz-copy-source-if-none-match"),
+                                     request.header("x-amz-copy-source-if-modified-since"),
+                                     request.header("x-amz-copy-source-if-unmodified-since"));
+  if (!conditions) return s3_error_of(conditions.error());
+  return std::move(*conditions);
+}
+
+// Returns what the copy keeps besides the bytes: the source's headers (the default, COPY) or
+// the request's (x-amz-metadata-directive: REPLACE).
+S3Result<std::string> copy_meta(const S3Request& request, const Record& source) {
+  const auto directive = request.header("x-amz-metadata-directive").value_or("COPY");
+  if (directive == "COPY") return source.meta;
+  if (directive != "REPLACE") {
+    return s3_error(s3errc::invalid_argument, "x-amz-metadata-directive must be COPY or REPLACE");
+  }
+  auto stored = stored_headers_of(request.headers);
+  if (!stored) return stored.error();
+  return encode_meta(*stored);
+}
+
+// CopyObject: the source's bytes stream from one of its copies through mkv to the target's
+// placement like a PutObject (checked against the source's MD5 on the way), and never reach
+// the client.
+net::awaitable<S3Result<Reply>> copy_object(S3Request& request) {
+  auto target = native_key(request.bucket, request.key);
+  if (!target) co_return target.error();
+  auto named = parse_copy_source(request.header("x-amz-copy-source").value_or(""));
+  if (!named) co_return named.error();
+  auto source = native_key(named->bucket, named->key);
+  if (!source) co_return source.error();
+  auto record = record_of(request.app, *source);
+  if (!record) co_return record.error();
+  auto conditions = copy_conditions_of(request);
+  if (!conditions) co_return conditions.error();
+  if (!conditions->empty() && evaluate(*conditions, *record, true) != Verdict::proceed) {
+    co_return s3_error(s3errc::precondition_failed);  // S3 answers 412 for each of them
+  }
+  auto meta = copy_meta(request, *record);
+  if (!meta) co_return meta.error();
+  if (*source == *target && !request.header("x-amz-metadata-directive")) {
+    co_return s3_error(s3errc::invalid_request,
+                       "copying an object onto itself must change its metadata "
+                       "(x-amz-metadata-directive: REPLACE)");
+  }
+  auto download = co_await open_copy(request.app, *source, *record, std::nullopt);
+  if (!download) co_return download.error();
+  DownloadBody body(**download);
+  PutOptions options;
+  options.expected_md5 = record->md5;
+  options.meta = std::move(*meta);
+  auto put = co_await handle_put(request.app, *target, Conditions{}, body, options);
+  if (!put) {
+    if (put.error().code == errc::bad_digest) {
+      co_return s3_error(s3errc::internal_error,
+                         "the copy read from " + (*download)->volume().url +
+                             " does not match the source's MD5 (run mkv verify --repair)");
+    }
+    co_return s3_error_of(put.error());
+  }
+  auto written = record_of(request.app, *target);
+  if (!written) co_return written.error();
+  Reply reply = xml_reply(xml_copy_object((*put)[http::field::etag], written->modified));
+  reply.set("x-amz-request-id", request.request_id);
+  co_return reply;
+}
+
 // Deletes the object at native; an absent object counts as deleted, as S3 counts it.
 net::awaitable<S3Result<void>> delete_native(App& app, std::string native, Conditions conditions) {
   auto removed = co_await handle_delete(app, std::move(native), std::move(conditions));
@@ -177,7 +248,6 @@ net::awaitable<S3Result<Reply>> delete_object(S3Request& request) {
   if (!removed) co_return removed.error();
   co_return reply;
 }
-
 
 net::awaitable<S3Result<Reply>> delete_objects(S3Request& request) {
   auto text = co_await read_small_body(request.body, max_delete_body);
@@ -230,6 +300,31 @@ net::awaitable<S3Result<std::string>> read_small_body(RequestBody& body, std::si
   co_return text;
 }
 
+net::awaitable<S3Result<std::unique_ptr<Download>>> open_copy(App& app, const std::string& native,
+                                                              const Record& record,
+                                                              std::optional<ByteRange> range) {
+  const std::uint64_t length = range ? range->length() : record.size;
+  const unsigned wanted = range ? 206 : 200;
+  // The copies in the order a GET tries them: the first readable one, then the others.
+  const std::size_t first =
+      app.volumes.all_up() ? 0 : pick_readable(app.volumes.states(record.volumes));
+  std::string failures;
+  for (std::size_t n = 0; n < record.volumes.size(); ++n) {
+    const std::string& url = record.volumes[(first + n) % record.volumes.size()];
+    auto pool = app.volumes.pool(url);
+    if (!pool) co_return s3_error_of(pool.error());
+    auto download = std::make_unique<Download>(**pool, volume_target((*pool)->volume(), native),
+                                               range ? range_field(*range) : "");
+    auto status = co_await download->start();
+    if (status && *status == wanted && download->length() == length) co_return download;
+    failures += failures.empty() ? "" : "; ";
+    failures +=
+        url + (status ? " answered " + std::to_string(*status) : ": " + status.error().detail);
+  }
+  co_return s3_error(s3errc::internal_error,
+                     "no copy of the object could be read (" + failures + ")");
+}
+
 net::awaitable<S3Result<ObjectStream>> open_object(S3Request& request) {
   auto read = read_object(request);
   if (!read) co_return read.error();
@@ -242,34 +337,14 @@ net::awaitable<S3Result<ObjectStream>> open_object(S3Request& request) {
     reply.set(http::field::content_range, unsatisfied_range(record.size));
     co_return ObjectStream{std::move(reply), nullptr, 0};
   }
+  auto download = co_await open_copy(request.app, native, record, *range);
+  if (!download) co_return download.error();
   const std::uint64_t length = *range ? (*range)->length() : record.size;
-  const unsigned wanted = *range ? 206 : 200;
-
-  // The copies in the order a GET tries them: the first readable one, then the others.
-  App& app = request.app;
-  const std::size_t first =
-      app.volumes.all_up() ? 0 : pick_readable(app.volumes.states(record.volumes));
-  std::string failures;
-  for (std::size_t n = 0; n < record.volumes.size(); ++n) {
-    const std::string& url = record.volumes[(first + n) % record.volumes.size()];
-    auto pool = app.volumes.pool(url);
-    if (!pool) co_return s3_error_of(pool.error());
-    auto download = std::make_unique<Download>(**pool, volume_target((*pool)->volume(), native),
-                                               *range ? range_field(**range) : "");
-    auto status = co_await download->start();
-    if (status && *status == wanted && download->length() == length) {
-      Reply head{static_cast<http::status>(wanted), 11};
-      head.content_length(length);
-      set_object_fields(head, record, request);
-      if (*range) head.set(http::field::content_range, content_range(**range, record.size));
-      co_return ObjectStream{std::move(head), std::move(download), length};
-    }
-    failures += failures.empty() ? "" : "; ";
-    failures +=
-        url + (status ? " answered " + std::to_string(*status) : ": " + status.error().detail);
-  }
-  co_return s3_error(s3errc::internal_error,
-                     "no copy of the object could be read (" + failures + ")");
+  Reply head{*range ? http::status::partial_content : http::status::ok, 11};
+  head.content_length(length);
+  set_object_fields(head, record, request);
+  if (*range) head.set(http::field::content_range, content_range(**range, record.size));
+  co_return ObjectStream{std::move(head), std::move(*download), length};
 }
 
 net::awaitable<S3Result<Reply>> handle_object_op(S3Request& request) {
@@ -278,8 +353,7 @@ net::awaitable<S3Result<Reply>> handle_object_op(S3Request& request) {
     case S3Op::head_object: co_return co_await head_object(request);
     case S3Op::delete_object: co_return co_await delete_object(request);
     case S3Op::delete_objects: co_return co_await delete_objects(request);
-    case S3Op::copy_object:
-      co_return s3_error(s3errc::not_implemented, "mkv does not implement CopyObject yet");
+    case S3Op::copy_object: co_return co_await copy_object(request);
     case S3Op::create_upload:
     case S3Op::upload_part:
     case S3Op::complete_upload:

@@ -32,6 +32,9 @@ TEST_CASE("boto3 uses the S3 API: objects, ranges, conditions, listings, presign
   CHECK(c.fetch("/photos/s3/small.txt") == "hello through S3");
   CHECK(c.fetch("/photos/s3/dir%20with%20space/%C3%BCber+plus.txt") == "odd");
   CHECK(c.holders("photos/s3/big.bin").size() == 2);
+  // CopyObject wrote a whole blob of its own, on the target key's placement.
+  CHECK(c.holders("photos/copies/big.bin").size() == 2);
+  CHECK(c.fetch("/photos/meta/dst.txt") == "copy me");
   CHECK(c.get("/photos/s3/empty").status == 404);
 }
 
@@ -69,6 +72,12 @@ TEST_CASE("the AWS CLI copies, lists and removes through the S3 API") {
   auto api = s3.aws({"s3api", "head-object", "--bucket", "backup", "--key", "seed"});
   CHECK(api.exit_code == 0);
   CHECK(contains(api.out, "\"ContentLength\": 4"));
+
+  // S3 to S3: a CopyObject.
+  auto copy = s3.aws({"s3", "cp", "s3://backup/day1/upload.bin", "s3://backup/day2/copy.bin"});
+  CAPTURE(copy.err);
+  REQUIRE(copy.exit_code == 0);
+  CHECK(c.fetch("/backup/day2/copy.bin") == bytes);
 
   REQUIRE(s3.aws({"s3", "rm", "s3://backup/day1/upload.bin"}).exit_code == 0);
   CHECK(c.get("/backup/day1/upload.bin").status == 404);

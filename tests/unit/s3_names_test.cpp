@@ -201,3 +201,37 @@ TEST_CASE("key_conflict_error answers a key-as-path conflict with InvalidArgumen
         "the key 'a/b' collides with an existing key: mkv stores keys as file paths, so a key and "
         "a key under it ('a' and 'a/b') cannot both exist");
 }
+
+TEST_CASE("parse_copy_source names the source bucket and key, or says what is wrong") {
+  struct Case {
+    std::string header;
+    std::optional<mkv::BucketKey> expected;
+    std::string message;
+  };
+  const std::string prefix = "x-amz-copy-source ";
+  const std::vector<Case> cases = {
+      {"bucket/key", mkv::BucketKey{"bucket", "key"}, ""},
+      {"/bucket/dir/key.txt", mkv::BucketKey{"bucket", "dir/key.txt"}, ""},
+      {"b/with%20space/%C3%BCber%2Bplus", mkv::BucketKey{"b", "with space/\xC3\xBC" "ber+plus"},
+       ""},
+      {"b/k?versionId=null", mkv::BucketKey{"b", "k"}, ""},
+      {"b/k?versionId=3HL4kqtJlcpXroDTDmJ", std::nullopt,
+       "names a version; mkv keeps one version of each object (versionId=null)"},
+      {"bucket", std::nullopt, "must name a bucket and a key: bucket/key"},
+      {"/bucket/", std::nullopt, "must name a bucket and a key: bucket/key"},
+      {"//key", std::nullopt, "must name a bucket and a key: bucket/key"},
+      {"", std::nullopt, "must name a bucket and a key: bucket/key"},
+      {"b/k%zz", std::nullopt, "has a malformed %-escape"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.header);
+    const auto parsed = mkv::parse_copy_source(c.header);
+    REQUIRE(parsed.has_value() == c.expected.has_value());
+    if (parsed) {
+      CHECK(*parsed == *c.expected);
+    } else {
+      CHECK(parsed.error().code == s3errc::invalid_argument);
+      CHECK(parsed.error().message == prefix + c.message);
+    }
+  }
+}

@@ -95,6 +95,38 @@ assert head["Metadata"] == {} and head["ContentType"] == "binary/octet-stream", 
 expect_error("MetadataTooLarge", s3.put_object, Bucket=bucket, Key="meta/typed.html", Body=b"x",
              Metadata={"big": "v" * 2100})
 
+# CopyObject: volume to volume through mkv (the bytes never come to the client); the source's
+# headers copied by default, or replaced; conditions on the source; copying onto itself must
+# replace the metadata.
+s3.put_object(Bucket=bucket, Key="meta/src.txt", Body=b"copy me", ContentType="text/plain",
+              Metadata={"a": "1"})
+source = {"Bucket": bucket, "Key": "meta/src.txt"}
+copied = s3.copy_object(Bucket=bucket, Key="meta/dst.txt", CopySource=source)
+assert copied["CopyObjectResult"]["ETag"] == '"%s"' % hashlib.md5(b"copy me").hexdigest(), copied
+head = s3.head_object(Bucket=bucket, Key="meta/dst.txt")
+assert head["ContentType"] == "text/plain" and head["Metadata"] == {"a": "1"}, head
+assert s3.get_object(Bucket=bucket, Key="meta/dst.txt")["Body"].read() == b"copy me"
+s3.copy_object(Bucket=bucket, Key="meta/replaced.txt", CopySource=source,
+               MetadataDirective="REPLACE", ContentType="a/b", Metadata={"b": "2"})
+head = s3.head_object(Bucket=bucket, Key="meta/replaced.txt")
+assert head["ContentType"] == "a/b" and head["Metadata"] == {"b": "2"}, head
+expect_error("PreconditionFailed", s3.copy_object, Bucket=bucket, Key="meta/x", CopySource=source,
+             CopySourceIfMatch='"00000000000000000000000000000000"')
+s3.copy_object(Bucket=bucket, Key="meta/if.txt", CopySource=source,
+               CopySourceIfMatch=copied["CopyObjectResult"]["ETag"])
+expect_error("NoSuchKey", s3.copy_object, Bucket=bucket, Key="meta/x",
+             CopySource={"Bucket": bucket, "Key": "meta/none"})
+expect_error("InvalidRequest", s3.copy_object, Bucket=bucket, Key="meta/src.txt",
+             CopySource=source)
+s3.copy_object(Bucket=bucket, Key="meta/src.txt", CopySource=source, MetadataDirective="REPLACE",
+               ContentType="text/markdown")
+assert s3.head_object(Bucket=bucket, Key="meta/src.txt")["ContentType"] == "text/markdown"
+assert s3.get_object(Bucket=bucket, Key="meta/src.txt")["Body"].read() == b"copy me"
+s3.copy_object(Bucket=bucket, Key="copies/big.bin", CopySource={"Bucket": bucket,
+                                                                "Key": "s3/big.bin"})
+got = s3.get_object(Bucket=bucket, Key="copies/big.bin")
+assert got["Body"].read() == big and got["ETag"] == '"%s"' % hashlib.md5(big).hexdigest()
+
 # Range (206) and an unsatisfiable one (416).
 part = s3.get_object(Bucket=bucket, Key="s3/big.bin", Range="bytes=1000-1999")
 assert part["ContentRange"] == "bytes 1000-1999/%d" % len(big), part["ContentRange"]
