@@ -22,13 +22,15 @@ S3Error s3_error_of(const Error& error) {
       return s3_error(s3errc::x_amz_content_sha256_mismatch, message(error));
     case errc::precondition_failed: return s3_error(s3errc::precondition_failed);
     case errc::method_not_allowed: return s3_error(s3errc::method_not_allowed);
+    // A volume that cannot take or give a blob is down or overloaded for now: 503, which every
+    // S3 client retries with backoff.
+    case errc::volume_write_failed:
+    case errc::volume_request_failed:
     case errc::not_enough_volumes:
     case errc::shutting_down:
     case errc::job_running: return s3_error(s3errc::service_unavailable, message(error));
     case errc::corrupt_record:
     case errc::database:
-    case errc::volume_write_failed:
-    case errc::volume_request_failed:
     case errc::malformed_listing:
     case errc::invalid_volume_url: return s3_error(s3errc::internal_error, message(error));
   }
