@@ -1,12 +1,13 @@
 // The object operations of the S3 API: GetObject (streamed through mkv from a copy, with Range
-// and conditions), HeadObject (from the index), PutObject (the native PUT, its SHA-256 checked
-// when signed), CopyObject (a PUT whose body is read from the source's copy), DeleteObject and
-// DeleteObjects (the native DELETE). An S3 object `k` in bucket
-// `b` is the native key `b/k` (mkv/s3_names.h).
+// and conditions), HeadObject (from the index), PutObject (the native PUT of the body as
+// s3/s3_body.h reads and checks it: plain or aws-chunked, signed SHA-256, x-amz-checksum-*),
+// CopyObject (a PUT whose body is read from the source's copy), DeleteObject and DeleteObjects
+// (the native DELETE). An S3 object `k` in bucket `b` is the native key `b/k` (mkv/s3_names.h).
 #include "s3/handlers.h"
 
 #include "api/handlers.h"
 #include "s3/reply.h"
+#include "s3/s3_body.h"
 #include "s3/xml.h"
 #include "volume/download_body.h"
 
@@ -15,6 +16,7 @@
 #include "mkv/object_meta.h"
 #include "mkv/s3_checksum.h"
 #include "mkv/s3_names.h"
+#include "mkv/s3_put_body.h"
 #include "mkv/volume.h"
 
 #include <algorithm>
@@ -105,47 +107,40 @@ S3Result<ObjectRead> read_object(const S3Request& request) {
   return read;
 }
 
-// Returns why mkv cannot take this PutObject as sent, or nothing.
-std::optional<S3Error> unsupported_put(const S3Request& request) {
-  if (request.auth.payload != PayloadMode::sha256 &&
-      request.auth.payload != PayloadMode::unsigned_payload) {
-    return s3_error(s3errc::not_implemented,
-                    "mkv does not take aws-chunked bodies yet: sign the payload's SHA-256 or "
-                    "send UNSIGNED-PAYLOAD");
-  }
-  for (const auto& h : request.headers) {
-    if (is_checksum_header(h.name)) {
-      return s3_error(s3errc::not_implemented,
-                      "mkv does not check " + std::string(h.name) +
-                          " yet; send Content-MD5 instead (for AWS SDKs: "
-                          "AWS_REQUEST_CHECKSUM_CALCULATION=when_required)");
-    }
-  }
-  if (!request.body.length() && !request.body.done()) {
-    return s3_error(s3errc::missing_content_length);
-  }
-  return std::nullopt;
+// Returns how to read this PutObject's body (mkv/s3_put_body.h): aws-chunked or as sent, its
+// length, the checksum it must have.
+S3Result<PutBodyPlan> put_body_plan(const S3Request& request) {
+  const bool empty = !request.body.length() && request.body.done();
+  return plan_put_body(request.auth.payload, request.headers,
+                       empty ? std::optional<std::uint64_t>(0) : request.body.length());
 }
 
+// PutObject: the object's bytes (decoded from an aws-chunked body) stream to the volumes like a
+// native PUT; a body that fails a check (a chunk or trailer signature, x-amz-checksum-*) fails
+// before its last byte reaches a volume, so nothing is stored.
 net::awaitable<S3Result<Reply>> put_object(S3Request& request) {
   auto native = native_key(request.bucket, request.key);
   if (!native) co_return native.error();
-  if (auto refused = unsupported_put(request)) co_return *refused;
+  auto plan = put_body_plan(request);
+  if (!plan) co_return plan.error();
   auto conditions = conditions_of(request);
   if (!conditions) co_return conditions.error();
   auto stored = stored_headers_of(request.headers);
   if (!stored) co_return stored.error();
   auto options = put_options_of(request.body);
   if (!options) co_return s3_error_of(options.error());
-  options->meta = encode_meta(*stored);
+  options->meta = encode_meta(without_aws_chunked(std::move(*stored)));
   if (request.auth.payload == PayloadMode::sha256) {
     options->expected_sha256 = request.auth.payload_sha256;
   }
-  auto put = co_await handle_put(request.app, std::move(*native), std::move(*conditions),
-                                 request.body, *options);
+  S3Body body(request.body, std::move(*plan), request.auth);
+  auto put =
+      co_await handle_put(request.app, std::move(*native), std::move(*conditions), body, *options);
+  if (body.failure()) co_return *body.failure();
   if (!put) co_return s3_error_of(put.error());
   Reply reply{http::status::ok, 11};
   reply.set(http::field::etag, (*put)[http::field::etag]);
+  if (const auto checksum = body.checksum_header()) reply.set(checksum->first, checksum->second);
   reply.set("x-amz-request-id", request.request_id);
   co_return reply;
 }
