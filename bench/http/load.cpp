@@ -11,11 +11,18 @@
 //
 // Large values: PUTs and GETs of one big value at a time (MB/s), and one huge PUT to mkv while
 // its resident memory is sampled (/proc/PID/status, peak from VmHWM after a reset).
+//
+// With --s3, the same phases through mkv's S3 listener, each request signed with SigV4
+// (s3_sign.h): 1 KiB PutObject, GetObject and DeleteObject next to mkv's native PUT, GET and
+// DELETE of the same round; 64 MiB PutObject and GetObject next to the direct nginx figures;
+// and a huge PutObject and GetObject with mkv's memory sampled as for the huge PUT.
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+
+#include "s3_sign.h"
 
 #include <algorithm>
 #include <array>
@@ -61,6 +68,8 @@ struct Settings {
   std::string mkv;       // http://host:port of mkv serve
   std::string direct;    // http://host:port of one nginx volume: the data-op ceiling
   std::string redirect;  // http://host:port of the fixed-302 nginx: the index-only ceiling
+  std::string s3;        // http://host:port of mkv's S3 listener; empty: no S3 phases
+  std::optional<mkv_load::S3Key> s3_key;  // the key the S3 requests are signed with
   std::vector<std::string> volumes;  // mkv's volumes: where its redirects may point
   int mkv_pid = 0;       // for the resident-memory figures; 0: not measured
   // The processes serving each of mkv, direct and redirect (nginx master and workers), whose
@@ -76,7 +85,7 @@ struct Settings {
   unsigned large_count = 2;  // large values per phase and round
   std::uint64_t huge_size = 1024 * MiB;
   std::string json_path;
-  std::string only;       // comma-separated small figures to run (put,get_follow,...); "": all
+  std::string only;       // comma-separated small and S3 figures to run (put,s3_get,...); "": all
   bool ceilings = true;   // false: skip the ceiling phases (for profiling mkv alone)
   std::vector<std::pair<std::string, std::string>> notes;  // --note key=value, into the JSON
   double wrk_redirect = 0;  // wrk's figures for the cross-check (0: not run)
@@ -97,18 +106,24 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 }
 
 [[noreturn]] void usage(const std::string& why) {
-  std::cerr << "mkv-load: " << why << "\n"
-            << "usage: mkv-load --mkv URL --direct URL --redirect URL [--volume URL]... [--mkv-pid PID]\n"
-               "  [--keys N] [--read-passes N] [--value-size BYTES] [--connections N] [--threads N]\n"
-               "  [--rounds N] [--large-size BYTES] [--large-count N] [--huge-size BYTES]\n"
-               "  [--json FILE] [--note KEY=VALUE]... [--pids mkv|direct|redirect=PID,...]...\n"
-               "  [--wrk-redirect RPS --wrk-mkv RPS] [--only FIGURE,...] [--ceilings no]\n"
-               "URLs are http://host:port; sizes take k/m/g suffixes (binary).\n";
+  std::cerr
+      << "mkv-load: " << why << "\n"
+      << "usage: mkv-load --mkv URL --direct URL --redirect URL [--volume URL]... [--mkv-pid PID]\n"
+         "  [--keys N] [--read-passes N] [--value-size BYTES] [--connections N] [--threads N]\n"
+         "  [--rounds N] [--large-size BYTES] [--large-count N] [--huge-size BYTES]\n"
+         "  [--json FILE] [--note KEY=VALUE]... [--pids mkv|direct|redirect=PID,...]...\n"
+         "  [--wrk-redirect RPS --wrk-mkv RPS] [--only FIGURE,...] [--ceilings no]\n"
+         "  [--s3 URL --s3-key ACCESS_KEY_ID:SECRET [--s3-region REGION]]\n"
+         "URLs are http://host:port; sizes take k/m/g suffixes (binary).\n"
+         "FIGUREs: put get_follow get_index head delete s3_put s3_get s3_delete\n"
+         "  s3_put_large s3_get_large s3_huge (S3 figures need --s3).\n";
   std::exit(2);
 }
 
 Settings parse_settings(int argc, char** argv) {
   Settings s;
+  std::string s3_key;
+  std::string s3_region = "us-east-1";
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (i + 1 >= argc) usage("missing value for " + std::string(flag));
@@ -121,6 +136,9 @@ Settings parse_settings(int argc, char** argv) {
     if (flag == "--mkv") s.mkv = value;
     else if (flag == "--direct") s.direct = value;
     else if (flag == "--redirect") s.redirect = value;
+    else if (flag == "--s3") s.s3 = value;
+    else if (flag == "--s3-key") s3_key = value;
+    else if (flag == "--s3-region") s3_region = value;
     else if (flag == "--volume") s.volumes.push_back(value);
     else if (flag == "--mkv-pid") s.mkv_pid = static_cast<int>(number());
     else if (flag == "--keys") s.keys = number();
@@ -157,6 +175,10 @@ Settings parse_settings(int argc, char** argv) {
   }
   if (s.connections == 0 || s.threads == 0 || s.rounds == 0 || s.keys == 0 || s.read_passes == 0) {
     usage("--connections, --threads, --rounds, --keys and --read-passes must be positive");
+  }
+  if (!s.s3.empty()) {
+    s.s3_key = mkv_load::parse_s3_key(s3_key, s3_region);
+    if (!s.s3_key) usage("--s3 needs --s3-key ACCESS_KEY_ID:SECRET");
   }
   return s;
 }
@@ -381,12 +403,21 @@ struct Tally {
 };
 
 // A client connection of a phase: its connection to the phase's server, and those a
-// redirect led to (one per server, opened on first use).
+// redirect led to (one per server, opened on first use); its signer for an S3 phase.
 struct Client {
   Conn primary;
   std::vector<Conn> followed;
   Tally tally;
+  std::optional<mkv_load::S3Signer> signer;
 };
+
+// Appends the S3 signature of a request to head when client signs (an S3 phase), signed now.
+void sign_if_s3(Client& client, std::string& head, std::string_view method, std::string_view target,
+                const Server& server, std::string_view payload_hash) {
+  if (!client.signer) return;
+  client.signer->append_headers(head, method, target, server.authority, payload_hash,
+                                mkv_load::amz_date_now());
+}
 
 // Returns an error text if a response is not the expected status, else "".
 std::string check_status(const http::response<http::string_body>& response, unsigned expect,
@@ -398,7 +429,9 @@ std::string check_status(const http::response<http::string_body>& response, unsi
 }
 
 // Carries out request i of phase on client; returns an error text, or "" if all was as
-// expected. head and body are scratch buffers the caller keeps between requests.
+// expected. head and body are scratch buffers the caller keeps between requests. A client
+// with a signer makes S3 requests of put (PutObject: expect 200 and an ETag; the payload's
+// SHA-256 is signed, as the AWS CLI signs over plain HTTP), get_body and remove.
 net::awaitable<std::string> one_request(SmallPhase& phase, Client& client, std::uint64_t i,
                                         std::string& head, std::string& body) {
   const Server& server = *phase.server;
@@ -410,20 +443,30 @@ net::awaitable<std::string> one_request(SmallPhase& phase, Client& client, std::
   std::string error;
   switch (phase.op) {
     case Op::put: {
+      body.resize(phase.values->size());
+      phase.values->copy(i, 0, body);
       append_head(head, "PUT", target, server);
       head += "Content-Length: ";
       head += std::to_string(phase.values->size());
-      head += "\r\n\r\n";
-      body.resize(phase.values->size());
-      phase.values->copy(i, 0, body);
+      head += "\r\n";
+      if (client.signer) sign_if_s3(client, head, "PUT", target, server, mkv::sha256_hex(body));
+      head += "\r\n";
       error = co_await exchange(client.primary, head, body, parser);
       if (!error.empty()) co_return error;
+      if (client.signer) {
+        if (auto e = check_status(parser.get(), 200, "PutObject " + target); !e.empty()) {
+          co_return e;
+        }
+        if (parser.get()[http::field::etag].empty()) co_return "PutObject " + target + ": no ETag";
+        co_return std::string();
+      }
       const unsigned status = parser.get().result_int();
       if (status == 201 || status == 204) co_return std::string();
       co_return check_status(parser.get(), 201, "PUT " + target);
     }
     case Op::remove:
       append_head(head, "DELETE", target, server);
+      sign_if_s3(client, head, "DELETE", target, server, mkv::empty_sha256);
       head += "\r\n";
       error = co_await exchange(client.primary, head, {}, parser);
       if (!error.empty()) co_return error;
@@ -449,6 +492,7 @@ net::awaitable<std::string> one_request(SmallPhase& phase, Client& client, std::
       co_return check_status(parser.get(), 302, "GET " + target);
     case Op::get_body:
       append_head(head, "GET", target, server);
+      sign_if_s3(client, head, "GET", target, server, mkv::empty_sha256);
       head += "\r\n";
       error = co_await exchange(client.primary, head, {}, parser);
       if (!error.empty()) co_return error;
@@ -618,9 +662,11 @@ void run_threads(std::vector<std::unique_ptr<net::io_context>>& ios, const Compl
   for (auto& t : threads) t.join();
 }
 
+// Runs one small-value phase; with s3, every request is signed with that key (an S3 phase).
 PhaseResult run_small(const Settings& settings, const std::string& name, Op op,
                       const Server& server, std::string prefix, unsigned expect,
-                      const Values& values, const std::vector<Server>& others) {
+                      const Values& values, const std::vector<Server>& others,
+                      const mkv_load::S3Key* s3 = nullptr) {
   const bool read = op != Op::put && op != Op::remove;
   const std::uint64_t count = settings.keys * (read ? settings.read_passes : 1);
   SmallPhase phase{op, &server, std::move(prefix), settings.keys, count, expect, &values, &others};
@@ -630,6 +676,7 @@ PhaseResult run_small(const Settings& settings, const std::string& name, Op op,
   for (unsigned c = 0; c < settings.connections; ++c) {
     clients.push_back(std::make_unique<Client>());
     clients.back()->primary.server = &server;
+    if (s3) clients.back()->signer.emplace(*s3);
     clients.back()->tally.latency_us.reserve(count / settings.connections + 16);
     net::co_spawn(*ios[c % ios.size()], connect_client(clients.back().get()), net::detached);
   }
@@ -688,13 +735,20 @@ PhaseResult run_small(const Settings& settings, const std::string& name, Op op,
 
 constexpr std::size_t piece_size = MiB;  // what the generator writes or reads at once
 
-// PUTs value i of values at target, a piece at a time; returns an error text or "".
+// PUTs value i of values at target, a piece at a time; returns an error text or "". With a
+// signer, a PutObject (expect 200) of an unsigned payload: hashing it would make the
+// generator, not mkv, the bottleneck.
 net::awaitable<std::string> put_large(Conn* conn, std::string target, const Values* values,
-                                      std::uint64_t i) {
+                                      std::uint64_t i, mkv_load::S3Signer* signer) {
   if (auto error = co_await ensure_connected(*conn); !error.empty()) co_return error;
   std::string head;
   append_head(head, "PUT", target, *conn->server);
-  head += "Content-Length: " + std::to_string(values->size()) + "\r\n\r\n";
+  head += "Content-Length: " + std::to_string(values->size()) + "\r\n";
+  if (signer) {
+    signer->append_headers(head, "PUT", target, conn->server->authority, mkv_load::unsigned_payload,
+                           mkv_load::amz_date_now());
+  }
+  head += "\r\n";
   auto [hec, hn] = co_await net::async_write(*conn->socket, net::buffer(head), as_values);
   if (hec) {
     drop(*conn);
@@ -717,20 +771,27 @@ net::awaitable<std::string> put_large(Conn* conn, std::string target, const Valu
     co_return "read: " + rec.message();
   }
   if (!parser.get().keep_alive()) drop(*conn);
+  if (signer) co_return check_status(parser.get(), 200, "PutObject " + target);
   const unsigned status = parser.get().result_int();
   if (status != 201 && status != 204) co_return check_status(parser.get(), 201, "PUT " + target);
   co_return std::string();
 }
 
 // GETs target and checks its body is value i of values, reading a piece at a time; follows
-// one redirect to a server among others. Returns an error text or "".
+// one redirect to a server among others. With a signer, a GetObject (signed; the body comes
+// straight from mkv). Returns an error text or "".
 net::awaitable<std::string> get_large(Conn* conn, std::vector<Conn>* followed, std::string target,
-                                      const Values* values, std::uint64_t i) {
+                                      const Values* values, std::uint64_t i,
+                                      mkv_load::S3Signer* signer) {
   Conn* from = conn;
   for (int hop = 0; hop < 2; ++hop) {
     if (auto error = co_await ensure_connected(*from); !error.empty()) co_return error;
     std::string head;
     append_head(head, "GET", target, *from->server);
+    if (signer && hop == 0) {
+      signer->append_headers(head, "GET", target, from->server->authority, mkv::empty_sha256,
+                             mkv_load::amz_date_now());
+    }
     head += "\r\n";
     auto [wec, wn] = co_await net::async_write(*from->socket, net::buffer(head), as_values);
     if (wec) {
@@ -803,12 +864,16 @@ struct LargeResult {
 };
 
 // PUTs (get = false) or GETs values.size()-byte values 0 .. count-1 under prefix, one at a
-// time on one connection (plus those a redirect leads to).
+// time on one connection (plus those a redirect leads to); with s3, as signed PutObjects or
+// GetObjects.
 LargeResult run_large(const std::string& name, const Server& server, const std::string& prefix,
                       unsigned count, const Values& values, bool get,
-                      const std::vector<Server>& others) {
+                      const std::vector<Server>& others, const mkv_load::S3Key* s3 = nullptr) {
   LargeResult result;
   result.name = name;
+  std::optional<mkv_load::S3Signer> signer;
+  if (s3) signer.emplace(*s3);
+  mkv_load::S3Signer* sign = signer ? &*signer : nullptr;
   net::io_context io(1);
   Conn conn;
   conn.server = &server;
@@ -818,8 +883,9 @@ LargeResult run_large(const std::string& name, const Server& server, const std::
   for (unsigned i = 0; i < count; ++i) {
     std::string target;
     append_target(target, prefix, i);
-    std::string error = get ? run_one(io, [&] { return get_large(&conn, &followed, target, &values, i); })
-                            : run_one(io, [&] { return put_large(&conn, target, &values, i); });
+    std::string error =
+        get ? run_one(io, [&] { return get_large(&conn, &followed, target, &values, i, sign); })
+            : run_one(io, [&] { return put_large(&conn, target, &values, i, sign); });
     if (error.empty()) {
       result.bytes += values.size();
     } else {
@@ -873,17 +939,20 @@ std::uint64_t proc_status_bytes(int pid, std::string_view field) {
   return 0;
 }
 
-// What the huge PUT measured.
+// What a huge PUT or GET measured.
 struct HugeResult {
-  LargeResult put;
-  std::uint64_t rss_before = 0;      // VmRSS just before the PUT
-  std::uint64_t rss_peak = 0;        // VmHWM after the PUT (reset just before it)
+  LargeResult op;
+  std::uint64_t rss_before = 0;      // VmRSS just before the request
+  std::uint64_t rss_peak = 0;        // VmHWM after the request (reset just before it)
   std::uint64_t rss_max_sampled = 0; // largest VmRSS seen while it ran
   bool hwm_reset = false;            // whether the VmHWM reset worked (else peak is sampled)
 };
 
-// PUTs one huge value to mkv while sampling mkv's resident memory, then deletes it.
-HugeResult run_huge(const Settings& settings, const Server& mkv, const Values& values) {
+// PUTs (get = false) or GETs one huge value at prefix on server (mkv's native or S3 port, s3
+// then the key to sign with) while sampling mkv's resident memory. Leaves the value stored.
+HugeResult run_huge(const Settings& settings, const std::string& name, const Server& server,
+                    const std::string& prefix, const Values& values, bool get,
+                    const mkv_load::S3Key* s3 = nullptr) {
   HugeResult result;
   const int pid = settings.mkv_pid;
   if (pid > 0) {
@@ -900,13 +969,12 @@ HugeResult run_huge(const Settings& settings, const Server& mkv, const Values& v
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   });
-  result.put = run_large("mkv PUT (huge)", mkv, "bench/huge/", 1, values, false, {});
+  result.op = run_large(name, server, prefix, 1, values, get, {}, s3);
   done = true;
   sampler.join();
   if (pid > 0) {
     result.rss_peak = result.hwm_reset ? proc_status_bytes(pid, "VmHWM:") : result.rss_max_sampled;
   }
-  result.put.errors += remove_keys(mkv, "bench/huge/", 1);
   return result;
 }
 
@@ -1020,6 +1088,13 @@ int main(int argc, char** argv) {
   // Where mkv's redirects may point.
   std::vector<Server> volumes;
   for (const auto& url : settings.volumes) volumes.push_back(resolve_server(url));
+  // mkv's S3 listener: the same process as mkv.
+  std::optional<Server> s3;
+  if (!settings.s3.empty()) {
+    s3 = resolve_server(settings.s3);
+    s3->pids = mkv.pids;
+  }
+  const mkv_load::S3Key* s3_key = settings.s3_key ? &*settings.s3_key : nullptr;
   const Values small(settings.value_size, settings.value_size);
   const Values large(settings.large_size, MiB);
   const Values huge(settings.huge_size, MiB);
@@ -1030,60 +1105,119 @@ int main(int argc, char** argv) {
       {"get_index", "GET index only (302)", "nginx fixed 302", 0.6, {}, {}},
       {"head", "HEAD", "nginx fixed 302 (HEAD)", std::nullopt, {}, {}},
       {"delete", "DELETE", "nginx volume DELETE", 0.35, {}, {}},
+      // The S3 rows' reference is mkv's native figure of the same round, measured just before.
+      {"s3_put", "S3 PutObject", "mkv native PUT", 0.8, {}, {}},
+      {"s3_get", "S3 GetObject", "mkv native GET, followed", std::nullopt, {}, {}},
+      {"s3_delete", "S3 DeleteObject", "mkv native DELETE", std::nullopt, {}, {}},
   };
   Comparison& put = table[0];
   Comparison& get_follow = table[1];
   Comparison& get_index = table[2];
   Comparison& head = table[3];
   Comparison& remove = table[4];
+  Comparison& s3_put = table[5];
+  Comparison& s3_get = table[6];
+  Comparison& s3_delete = table[7];
   std::vector<LargeResult> large_put_mkv, large_put_direct, large_get_mkv, large_get_direct;
+  std::vector<LargeResult> large_put_s3, large_get_s3;
+
+  // --only skips figures, but keys are always stored first and removed last; S3 phases run
+  // only with --s3.
+  const auto wanted_key = [&](std::string_view key) {
+    return settings.only.empty() ||
+           settings.only.find("," + std::string(key) + ",") != std::string::npos;
+  };
+  const auto wanted = [&](const Comparison& c) { return wanted_key(c.key); };
+  const bool s3_small = s3 && (wanted(s3_put) || wanted(s3_get) || wanted(s3_delete));
+  const bool s3_large = s3 && (wanted_key("s3_put_large") || wanted_key("s3_get_large"));
 
   const std::vector<Server> no_others;
   for (unsigned round = 1; round <= settings.rounds; ++round) {
     const std::string r = std::to_string(round);
     const std::string mkv_prefix = "bench/r" + r + "/";
     const std::string direct_prefix = "direct/r" + r + "/";  // not mkv's keys on that volume
+    const std::string s3_prefix = "bench-s3/r" + r + "/";    // bucket bench-s3, key r1/...
     std::fprintf(stderr, "round %u of %u\n", round, settings.rounds);
     // Each ceiling runs just before its figure, so both see the machine in the same state.
-    // (--only skips figures, but keys are always stored first and removed last.)
-    const auto wanted = [&](const Comparison& c) {
-      return settings.only.empty() || settings.only.find("," + c.key + ",") != std::string::npos;
-    };
     const auto measure = [&](Comparison& c, bool always, const std::string& name, Op op,
                              const Server& server, const std::string& prefix, unsigned expect,
-                             const std::vector<Server>& others, bool ceiling) {
-      if (ceiling && !settings.ceilings) return;
-      if (!wanted(c) && !always) return;
+                             const std::vector<Server>& others,
+                             bool ceiling) -> std::optional<PhaseResult> {
+      if (ceiling && !settings.ceilings) return std::nullopt;
+      if (!wanted(c) && !always) return std::nullopt;
       auto result = run_small(settings, name, op, server, prefix, expect, small, others);
       if (wanted(c)) (ceiling ? c.ceiling : c.mkv).push_back(result);
+      return result;
+    };
+    // An S3 phase, compared with native, mkv's own figure measured just before it.
+    const auto measure_s3 = [&](Comparison& c, bool always, const std::string& name, Op op,
+                                unsigned expect, const std::optional<PhaseResult>& native) {
+      if (!s3_small || (!wanted(c) && !always)) return;
+      auto result = run_small(settings, name, op, *s3, s3_prefix, expect, small, no_others, s3_key);
+      if (wanted(c) && native) {
+        c.mkv.push_back(result);
+        c.ceiling.push_back(*native);
+      }
     };
     measure(put, true, "nginx PUT", Op::put, direct, direct_prefix, 201, no_others, true);
-    measure(put, true, "mkv PUT", Op::put, mkv, mkv_prefix, 201, no_others, false);
+    const auto native_put =
+        measure(put, true, "mkv PUT", Op::put, mkv, mkv_prefix, 201, no_others, false);
+    measure_s3(s3_put, true, "S3 PutObject", Op::put, 200, native_put);
     measure(get_follow, false, "nginx GET", Op::get_body, direct, direct_prefix, 200, no_others, true);
-    measure(get_follow, false, "mkv GET follow", Op::get_follow, mkv, mkv_prefix, 302, volumes, false);
+    const auto native_get = measure(get_follow, s3_small && wanted(s3_get), "mkv GET follow",
+                                    Op::get_follow, mkv, mkv_prefix, 302, volumes, false);
+    measure_s3(s3_get, false, "S3 GetObject", Op::get_body, 200, native_get);
     measure(get_index, false, "nginx 302", Op::get_redirect, redirect, mkv_prefix, 302, no_others, true);
     measure(get_index, false, "mkv GET 302", Op::get_redirect, mkv, mkv_prefix, 302, no_others, false);
     measure(head, false, "nginx 302 HEAD", Op::head, redirect, mkv_prefix, 302, no_others, true);
     measure(head, false, "mkv HEAD", Op::head, mkv, mkv_prefix, 200, no_others, false);
     measure(remove, true, "nginx DELETE", Op::remove, direct, direct_prefix, 204, no_others, true);
-    measure(remove, true, "mkv DELETE", Op::remove, mkv, mkv_prefix, 204, no_others, false);
+    const auto native_delete =
+        measure(remove, true, "mkv DELETE", Op::remove, mkv, mkv_prefix, 204, no_others, false);
+    measure_s3(s3_delete, true, "S3 DeleteObject", Op::remove, 204, native_delete);
 
     if (settings.large_count > 0) {
       const std::string large_mkv = "bench/large-r" + r + "/";
       const std::string large_direct = "direct/large-r" + r + "/";
-      large_put_direct.push_back(run_large("nginx PUT", direct, large_direct, settings.large_count, large, false, no_others));
-      large_put_mkv.push_back(run_large("mkv PUT", mkv, large_mkv, settings.large_count, large, false, no_others));
-      large_get_direct.push_back(run_large("nginx GET", direct, large_direct, settings.large_count, large, true, no_others));
-      large_get_mkv.push_back(run_large("mkv GET", mkv, large_mkv, settings.large_count, large, true, volumes));
-      const std::uint64_t failed = remove_keys(direct, large_direct, settings.large_count) +
-                                   remove_keys(mkv, large_mkv, settings.large_count);
-      large_get_mkv.back().errors += failed;
+      const std::string large_s3 = "bench-s3/large-r" + r + "/";
+      const unsigned count = settings.large_count;
+      large_put_direct.push_back(
+          run_large("nginx PUT", direct, large_direct, count, large, false, no_others));
+      large_put_mkv.push_back(run_large("mkv PUT", mkv, large_mkv, count, large, false, no_others));
+      if (s3_large) {
+        auto put_s3 =
+            run_large("S3 PutObject", *s3, large_s3, count, large, false, no_others, s3_key);
+        if (wanted_key("s3_put_large")) large_put_s3.push_back(put_s3);
+      }
+      large_get_direct.push_back(
+          run_large("nginx GET", direct, large_direct, count, large, true, no_others));
+      large_get_mkv.push_back(run_large("mkv GET", mkv, large_mkv, count, large, true, volumes));
+      if (s3_large && wanted_key("s3_get_large")) {
+        large_get_s3.push_back(
+            run_large("S3 GetObject", *s3, large_s3, count, large, true, no_others, s3_key));
+      }
+      large_get_mkv.back().errors +=
+          remove_keys(direct, large_direct, count) + remove_keys(mkv, large_mkv, count);
+      if (s3_large) {  // this round's S3 row (one of them is wanted)
+        auto& row = large_get_s3.empty() ? large_put_s3.back() : large_get_s3.back();
+        row.errors += remove_keys(mkv, large_s3, count);
+      }
     }
   }
-  std::optional<HugeResult> huge_result;
+  std::optional<HugeResult> huge_put, huge_s3_put, huge_s3_get;
+  const auto huge_mib = static_cast<unsigned long long>(settings.huge_size / MiB);
   if (settings.huge_size > 0) {
-    std::fprintf(stderr, "huge PUT of %llu MiB\n", static_cast<unsigned long long>(settings.huge_size / MiB));
-    huge_result = run_huge(settings, mkv, huge);
+    std::fprintf(stderr, "huge PUT of %llu MiB\n", huge_mib);
+    huge_put = run_huge(settings, "mkv PUT (huge)", mkv, "bench/huge/", huge, false);
+    huge_put->op.errors += remove_keys(mkv, "bench/huge/", 1);
+  }
+  if (settings.huge_size > 0 && s3 && wanted_key("s3_huge")) {
+    std::fprintf(stderr, "huge PutObject and GetObject of %llu MiB\n", huge_mib);
+    huge_s3_put =
+        run_huge(settings, "S3 PutObject (huge)", *s3, "bench-s3/huge/", huge, false, s3_key);
+    huge_s3_get =
+        run_huge(settings, "S3 GetObject (huge)", *s3, "bench-s3/huge/", huge, true, s3_key);
+    huge_s3_get->op.errors += remove_keys(mkv, "bench-s3/huge/", 1);
   }
 
   // The report: one table on stdout, everything in JSON.
@@ -1199,20 +1333,28 @@ int main(int argc, char** argv) {
     const std::string size = std::to_string(settings.large_size / MiB) + " MiB";
     add("put", size + " PUT (r=2)", large_put_mkv, large_put_direct, 0.4);
     add("get", size + " GET, followed", large_get_mkv, large_get_direct, std::nullopt);
+    if (!large_put_s3.empty()) {
+      add("s3_put", size + " PutObject", large_put_s3, large_put_direct, std::nullopt);
+    }
+    if (!large_get_s3.empty()) {
+      add("s3_get", size + " GetObject", large_get_s3, large_get_direct, 0.5);
+    }
     large_doc["bytes"] = settings.large_size;
     doc["large"] = large_doc;
   }
 
-  if (huge_result) {
-    const auto& h = *huge_result;
-    total_errors += h.put.errors;
+  // A huge request: its rate, and how much mkv's resident memory grew while it ran.
+  const auto report_huge = [&](const std::string& key, const std::string& label,
+                               const HugeResult& h) {
+    total_errors += h.op.errors;
     json::object entry;
     entry["bytes"] = settings.huge_size;
-    entry["mb_per_s"] = std::round(h.put.mb_per_s);
-    entry["errors"] = h.put.errors;
-    if (!h.put.first_error.empty()) entry["first_error"] = h.put.first_error;
+    entry["mb_per_s"] = std::round(h.op.mb_per_s);
+    entry["errors"] = h.op.errors;
+    if (!h.op.first_error.empty()) entry["first_error"] = h.op.first_error;
     if (settings.mkv_pid > 0) {
-      const double growth = (static_cast<double>(h.rss_peak) - static_cast<double>(h.rss_before)) / MiB;
+      const double growth =
+          (static_cast<double>(h.rss_peak) - static_cast<double>(h.rss_before)) / MiB;
       entry["rss_before_mib"] = std::round(h.rss_before / double(MiB) * 10) / 10;
       entry["rss_peak_mib"] = std::round(h.rss_peak / double(MiB) * 10) / 10;
       entry["rss_max_sampled_mib"] = std::round(h.rss_max_sampled / double(MiB) * 10) / 10;
@@ -1220,14 +1362,19 @@ int main(int argc, char** argv) {
       entry["rss_growth_mib"] = std::round(growth * 10) / 10;
       entry["target_growth_mib"] = 64;
       entry["meets_target"] = growth <= 64;
-      std::printf("%-22s %10.0f MB/s; mkv RSS %.1f MiB -> peak %.1f MiB: growth %.1f MiB (target <= 64), errors %llu\n",
-                  (std::to_string(settings.huge_size / MiB) + " MiB PUT").c_str(), h.put.mb_per_s,
-                  h.rss_before / double(MiB), h.rss_peak / double(MiB), growth,
-                  static_cast<unsigned long long>(h.put.errors));
+      std::printf(
+          "%-22s %10.0f MB/s; mkv RSS %.1f MiB -> peak %.1f MiB: growth %.1f MiB (target <= 64), "
+          "errors %llu\n",
+          label.c_str(), h.op.mb_per_s, h.rss_before / double(MiB), h.rss_peak / double(MiB),
+          growth, static_cast<unsigned long long>(h.op.errors));
     }
-    if (!h.put.first_error.empty()) std::printf("    %s\n", h.put.first_error.c_str());
-    doc["huge_put"] = entry;
-  }
+    if (!h.op.first_error.empty()) std::printf("    %s\n", h.op.first_error.c_str());
+    doc[key] = entry;
+  };
+  const std::string huge_size = std::to_string(huge_mib) + " MiB";
+  if (huge_put) report_huge("huge_put", huge_size + " PUT", *huge_put);
+  if (huge_s3_put) report_huge("huge_s3_put", huge_size + " PutObject", *huge_s3_put);
+  if (huge_s3_get) report_huge("huge_s3_get", huge_size + " GetObject", *huge_s3_get);
 
   if (settings.wrk_redirect > 0 && settings.wrk_mkv > 0) {
     json::object cross;
