@@ -30,7 +30,7 @@ struct PutOptions {
   std::string meta = {};
 };
 
-// Returns the options a request's Content-MD5 asks for, or invalid_digest when it cannot be
+// Returns the options a request's Content-MD5 asks for, or bad_digest when it cannot be
 // read (refused before anything else).
 Result<PutOptions> put_options_of(const RequestBody& request);
 
