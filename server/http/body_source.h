@@ -44,7 +44,7 @@ class BytesBody final : public BodySource {
   net::awaitable<Result<void>> begin() override { co_return Result<void>{}; }
   net::awaitable<Result<std::size_t>> read(std::span<char> out) override {
     const std::size_t n = std::min(out.size(), bytes_.size());
-    std::memcpy(out.data(), bytes_.data(), n);
+    if (n > 0) std::memcpy(out.data(), bytes_.data(), n);  // (an empty out may have no data)
     bytes_.remove_prefix(n);
     co_return n;
   }

@@ -71,7 +71,7 @@ net::awaitable<Result<std::size_t>> S3Body::read_chunked(std::span<char> out) {
     while (pending_at_ < pending_.size() && filled < out.size()) {
       auto& piece = pending_[pending_at_];
       const std::size_t n = std::min(piece.size(), out.size() - filled);
-      std::memcpy(out.data() + filled, piece.data(), n);
+      if (n > 0) std::memcpy(out.data() + filled, piece.data(), n);
       filled += n;
       piece = piece.subspan(n);
       if (piece.empty()) ++pending_at_;
