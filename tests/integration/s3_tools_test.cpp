@@ -4,7 +4,8 @@
 // x-amz-meta-*, and MD5 ETags all agree); check, listing and deletion.
 #include "s3_cluster.h"
 
-#include <cctype>
+#include "mkv/sigv4_canonical.h"
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -27,24 +28,6 @@ std::vector<std::pair<std::string, std::string>> tree_files() {
            "utf-8"}};
 }
 
-// Returns a path percent-encoded for a request target (every byte but letters, digits, '/',
-// '.', '-' and '_').
-std::string url_path(const std::string& path) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : path) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '/' || c == '.' || c == '-' || c == '_') {
-      out += ch;
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("rclone copies, syncs (twice), checks, lists and deletes through the S3 API") {
@@ -62,7 +45,7 @@ TEST_CASE("rclone copies, syncs (twice), checks, lists and deletes through the S
   REQUIRE(copy.exit_code == 0);
   for (const auto& [path, bytes] : tree_files()) {
     CAPTURE(path);
-    CHECK(s3.cluster.fetch("/tools/copy/" + url_path(path)) == bytes);
+    CHECK(s3.cluster.fetch("/tools/copy/" + mkv::detail::aws_encode(path, true)) == bytes);
   }
 
   auto first = s3.rclone({"sync", "-v", source.string(), "mkv:tools/sync"});
