@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Written into a DeleteResult and read back, the keys survive escaping unchanged.
     const std::string result = mkv::xml_delete_result(outcomes, false);
     pugi::xml_document doc;
-    require(doc.load_buffer(result.data(), result.size(), pugi::parse_default & ~pugi::parse_eol,
+    require(doc.load_buffer(result.data(), result.size(),
+                            (pugi::parse_default & ~pugi::parse_eol) | pugi::parse_ws_pcdata_single,
                             pugi::encoding_utf8));
     std::vector<std::string> again;
     for (const auto& deleted : doc.document_element().children("Deleted")) {

@@ -54,11 +54,14 @@ S3Error malformed(std::string why) {
   return s3_error(s3errc::malformed_xml, std::move(why));
 }
 
-// Parses xml into doc, keeping text exactly as sent (no end-of-line normalisation: a key's
-// bytes are the key), or returns MalformedXML saying where it broke.
+// Parses xml into doc, keeping text exactly as sent (no end-of-line normalisation, and text of
+// only spaces kept when it is all an element holds: a key's bytes are the key), or returns
+// MalformedXML saying where it broke.
 std::optional<S3Error> load(pugi::xml_document& doc, std::string_view xml) {
-  const auto parsed = doc.load_buffer(xml.data(), xml.size(),
-                                      pugi::parse_default & ~pugi::parse_eol, pugi::encoding_utf8);
+  const auto parsed =
+      doc.load_buffer(xml.data(), xml.size(),
+                      (pugi::parse_default & ~pugi::parse_eol) | pugi::parse_ws_pcdata_single,
+                      pugi::encoding_utf8);
   if (!parsed) {
     return malformed("the XML is not well-formed: " + std::string(parsed.description()) +
                      " at byte " + std::to_string(parsed.offset));

@@ -78,13 +78,15 @@ TEST_CASE("a DeleteObjects body is read with its keys exactly as sent") {
       "  <Object><Key> spaced\r\nkey </Key><VersionId>x</VersionId></Object>\n"
       "  <Object><Key>\xC3\xBC"
       "ber</Key></Object>\n"
+      "  <Object><Key> </Key></Object>\n"
       "  <Quiet>true</Quiet>\n"
       "</Delete>");
   REQUIRE(request.has_value());
   CHECK(request->quiet);
   CHECK(request->keys == std::vector<std::string>{"a&b", " spaced\r\nkey ",
                                                   "\xC3\xBC"
-                                                  "ber"});
+                                                  "ber",
+                                                  " "});
 }
 
 TEST_CASE("CompleteMultipartUpload and CreateBucket bodies") {
