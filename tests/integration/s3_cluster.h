@@ -47,15 +47,19 @@ struct S3Cluster {
   std::uint16_t s3_port = free_port();
   Cluster cluster;
 
-  // With a link_secret the volumes serve only URLs mkv signed (as in signed_test.cpp).
-  explicit S3Cluster(const std::string& link_secret = {})
-      : cluster(3, 2, s3_args(), Fault::none, link_secret) {}
+  // With a link_secret the volumes serve only URLs mkv signed (as in signed_test.cpp); extra
+  // serve arguments come after the S3 ones (e.g. {"--s3-upload-expiry", "2"}).
+  explicit S3Cluster(const std::string& link_secret = {}, std::vector<std::string> extra = {})
+      : cluster(3, 2, s3_args(std::move(extra)), Fault::none, link_secret) {}
 
-  std::vector<std::string> s3_args() {
+  std::vector<std::string> s3_args(std::vector<std::string> extra = {}) {
     const std::filesystem::path credentials = config.path() / "credentials";
     write_private(credentials,
                   "# the test's user\n" + std::string(access_key) + " " + secret_key + "\n");
-    return {"--s3-port", std::to_string(s3_port), "--s3-credentials", credentials.string()};
+    std::vector<std::string> args = {"--s3-port", std::to_string(s3_port), "--s3-credentials",
+                                     credentials.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
   }
 
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(s3_port); }
