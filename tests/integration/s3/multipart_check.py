@@ -1,0 +1,252 @@
+#!/usr/bin/python3
+# Multipart uploads through mkv's S3 API with Debian's boto3 (tests/integration/s3_multipart_test.cpp
+# runs it against a real cluster, one mode per test case). Exits non-zero at the first surprise;
+# prints "<mode>: ok" at the end, and what the C++ test needs on lines of its own.
+#   multipart_check.py ENDPOINT ACCESS_KEY SECRET BUCKET NATIVE_PORT MODE [ARGS...]
+# Modes:
+#   transfer KEY              upload_file and download_file of 20 MiB in 8 MiB parts, with
+#                             ContentType and Metadata
+#   api KEY                   every multipart call by hand, its errors, and what Complete leaves
+#                             in the index (through the native listing on NATIVE_PORT)
+#   abort KEY                 AbortMultipartUpload, and uploads that do not exist
+#   expiry KEY                an upload with one part disappears by itself (serve was started
+#                             with --s3-upload-expiry 2)
+#   begin KEY                 creates an upload and uploads part 1 (5 MiB): prints "upload ID"
+#   finish KEY ID             after a restart: the upload and part 1 are still there; uploads
+#                             part 2 and completes; prints "object-md5 HEX"
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import urllib.request
+
+import boto3
+import botocore
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+
+endpoint, access_key, secret, bucket, native_port, mode = sys.argv[1:7]
+args = sys.argv[7:]
+MiB = 1024 * 1024
+
+s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=access_key,
+                  aws_secret_access_key=secret, region_name="us-east-1",
+                  config=Config(retries={"max_attempts": 1}))
+
+
+def expect_error(code, status, call, **kwargs):
+    try:
+        call(**kwargs)
+    except botocore.exceptions.ClientError as e:
+        got = e.response["Error"]["Code"]
+        got_status = e.response["ResponseMetadata"]["HTTPStatusCode"]
+        assert got == code, f"{call.__name__}: expected {code}, got {got}: {e}"
+        assert got_status == status, f"{call.__name__}: {code} with status {got_status}, not {status}"
+        return e
+    raise AssertionError(f"{call.__name__}: expected {code}, it succeeded")
+
+
+def quoted_md5(data):
+    return '"%s"' % hashlib.md5(data).hexdigest()
+
+
+def multipart_etag(parts):
+    digests = b"".join(hashlib.md5(p).digest() for p in parts)
+    return '"%s-%d"' % (hashlib.md5(digests).hexdigest(), len(parts))
+
+
+def uploads(**kwargs):
+    return [(u["Key"], u["UploadId"])
+            for u in s3.list_multipart_uploads(Bucket=bucket, **kwargs).get("Uploads", [])]
+
+
+def parts(key, upload_id):
+    listed = s3.list_parts(Bucket=bucket, Key=key, UploadId=upload_id).get("Parts", [])
+    return [(p["PartNumber"], p["Size"], p["ETag"]) for p in listed]
+
+
+def native_keys():
+    url = "http://127.0.0.1:%s/?prefix=&limit=10000" % native_port
+    return json.loads(urllib.request.urlopen(url).read())["keys"]
+
+
+def create(key, **kwargs):
+    made = s3.create_multipart_upload(Bucket=bucket, Key=key, **kwargs)
+    assert made["Bucket"] == bucket and made["Key"] == key, made
+    assert re.fullmatch("[0-9a-f]{32}", made["UploadId"]), made["UploadId"]
+    return made["UploadId"]
+
+
+def upload(key, upload_id, number, data):
+    done = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data)
+    assert done["ETag"] == quoted_md5(data), (number, done["ETag"], quoted_md5(data))
+    return done["ETag"]
+
+
+def complete(key, upload_id, listed):
+    return s3.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in listed]})
+
+
+def transfer(key):
+    data = os.urandom(20 * MiB)
+    config = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB)
+    with tempfile.TemporaryDirectory() as tmp:
+        source, back = os.path.join(tmp, "source"), os.path.join(tmp, "back")
+        with open(source, "wb") as f:
+            f.write(data)
+        s3.upload_file(source, bucket, key, Config=config,
+                       ExtraArgs={"ContentType": "text/plain", "Metadata": {"a": "b"}})
+        s3.download_file(bucket, key, back, Config=config)
+        with open(back, "rb") as f:
+            assert f.read() == data, "download_file did not give back the bytes upload_file sent"
+    head = s3.head_object(Bucket=bucket, Key=key)
+    assert head["ContentLength"] == len(data), head
+    assert head["ContentType"] == "text/plain", head
+    assert head["Metadata"] == {"a": "b"}, head["Metadata"]
+    chunks = [data[i:i + 8 * MiB] for i in range(0, len(data), 8 * MiB)]
+    assert head["ETag"] == multipart_etag(chunks), (head["ETag"], multipart_etag(chunks))
+    print("object-md5", hashlib.md5(data).hexdigest())
+
+
+def api(key):
+    upload_id = create(key)
+    first = os.urandom(5 * MiB)
+    second = b"the second and last part"
+    first_etag = upload(key, upload_id, 1, first)
+    upload(key, upload_id, 2, second)
+    assert parts(key, upload_id) == [(1, len(first), first_etag),
+                                     (2, len(second), quoted_md5(second))], parts(key, upload_id)
+    assert (key, upload_id) in uploads(), uploads()
+    assert uploads(Prefix="no-such-prefix/") == [], uploads(Prefix="no-such-prefix/")
+    assert (key, upload_id) in uploads(Prefix=key[:2]), uploads(Prefix=key[:2])
+    print("while uploading, the native listing holds", native_keys())
+
+    # Part 2 again, other bytes: it replaces the first part 2.
+    second = b"part two, uploaded again with other bytes"
+    second_etag = upload(key, upload_id, 2, second)
+    assert parts(key, upload_id) == [(1, len(first), first_etag),
+                                     (2, len(second), second_etag)], parts(key, upload_id)
+
+    # Complete refuses a list out of order, a wrong ETag, and a small part that is not the last;
+    # the upload is still there after each.
+    expect_error("InvalidPartOrder", 400, complete, key=key, upload_id=upload_id,
+                 listed=[(2, second_etag), (1, first_etag)])
+    expect_error("InvalidPart", 400, complete, key=key, upload_id=upload_id,
+                 listed=[(1, first_etag), (2, quoted_md5(b"not part two"))])
+    expect_error("InvalidPart", 400, complete, key=key, upload_id=upload_id,
+                 listed=[(1, first_etag), (3, second_etag)])
+    small_key = key + "-small"
+    small_id = create(small_key)
+    small = [b"small one", b"small two"]
+    small_etags = [upload(small_key, small_id, n + 1, small[n]) for n in range(2)]
+    expect_error("EntityTooSmall", 400, complete, key=small_key, upload_id=small_id,
+                 listed=[(1, small_etags[0]), (2, small_etags[1])])
+    assert sorted(uploads()) == sorted([(key, upload_id), (small_key, small_id)]), uploads()
+    assert len(parts(key, upload_id)) == 2
+
+    done = complete(key, upload_id, [(1, first_etag), (2, second_etag)])
+    assert done["ETag"] == multipart_etag([first, second]), (done["ETag"], multipart_etag([first, second]))
+    assert done["Key"] == key and done["Bucket"] == bucket, done
+    got = s3.get_object(Bucket=bucket, Key=key)
+    assert got["Body"].read() == first + second, "the object is not the parts one after another"
+    assert got["ETag"] == done["ETag"], got["ETag"]
+    head = s3.head_object(Bucket=bucket, Key=key)
+    assert head["ContentLength"] == len(first) + len(second), head
+    assert head["ETag"] == done["ETag"], head
+
+    # The upload is over.
+    expect_error("NoSuchUpload", 404, s3.list_parts, Bucket=bucket, Key=key, UploadId=upload_id)
+    expect_error("NoSuchUpload", 404, s3.abort_multipart_upload, Bucket=bucket, Key=key,
+                 UploadId=upload_id)
+    expect_error("NoSuchUpload", 404, s3.upload_part, Bucket=bucket, Key=key, UploadId=upload_id,
+                 PartNumber=3, Body=b"late")
+    assert uploads() == [(small_key, small_id)], uploads()
+    aborted = s3.abort_multipart_upload(Bucket=bucket, Key=small_key, UploadId=small_id)
+    assert aborted["ResponseMetadata"]["HTTPStatusCode"] == 204, aborted
+    assert uploads() == [], uploads()
+    expect_error("404", 404, s3.head_object, Bucket=bucket, Key=small_key)
+
+    # Nothing of the parts is left in the index: only the test's seed and the object.
+    keys = native_keys()
+    assert sorted(keys) == sorted([bucket + "/seed", bucket + "/" + key]), keys
+    print("object-md5", hashlib.md5(first + second).hexdigest())
+
+
+def abort(key):
+    upload_id = create(key)
+    upload(key, upload_id, 1, b"a part that will be dropped")
+    aborted = s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+    assert aborted["ResponseMetadata"]["HTTPStatusCode"] == 204, aborted
+    expect_error("NoSuchUpload", 404, s3.upload_part, Bucket=bucket, Key=key, UploadId=upload_id,
+                 PartNumber=2, Body=b"too late")
+    expect_error("NoSuchUpload", 404, s3.list_parts, Bucket=bucket, Key=key, UploadId=upload_id)
+    expect_error("NoSuchUpload", 404, complete, key=key, upload_id=upload_id,
+                 listed=[(1, quoted_md5(b"a part that will be dropped"))])
+    assert uploads() == [], uploads()
+    expect_error("404", 404, s3.head_object, Bucket=bucket, Key=key)
+    # Upload IDs that name no upload: not 32 hex digits, and 32 hex digits never handed out.
+    for bad in ["nope", "0123456789abcdef0123456789abcdef", upload_id.upper()]:
+        expect_error("NoSuchUpload", 404, s3.list_parts, Bucket=bucket, Key=key, UploadId=bad)
+        expect_error("NoSuchUpload", 404, s3.upload_part, Bucket=bucket, Key=key, UploadId=bad,
+                     PartNumber=1, Body=b"x")
+        expect_error("NoSuchUpload", 404, s3.abort_multipart_upload, Bucket=bucket, Key=key,
+                     UploadId=bad)
+    # An upload belongs to its key: another key does not reach it.
+    other_id = create(key)
+    expect_error("NoSuchUpload", 404, s3.list_parts, Bucket=bucket, Key=key + "-other",
+                 UploadId=other_id)
+    s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=other_id)
+    keys = native_keys()
+    assert keys == [bucket + "/seed"], keys
+
+
+def expiry(key):
+    upload_id = create(key)
+    upload(key, upload_id, 1, b"a part nobody completes")
+    assert uploads() == [(key, upload_id)], uploads()
+    deadline = time.monotonic() + 15
+    while uploads() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert uploads() == [], "the upload did not expire within 15 s: %s" % uploads()
+    expect_error("NoSuchUpload", 404, s3.list_parts, Bucket=bucket, Key=key, UploadId=upload_id)
+    expect_error("NoSuchUpload", 404, s3.upload_part, Bucket=bucket, Key=key, UploadId=upload_id,
+                 PartNumber=2, Body=b"too late")
+    keys = native_keys()
+    assert keys == [bucket + "/seed"], keys
+
+
+# The bytes of part 1 in begin and finish: 5 MiB, byte i is i * 7 % 251.
+def pattern(n):
+    period = bytes(i * 7 % 251 for i in range(251))
+    return (period * (n // 251 + 1))[:n]
+
+
+def begin(key):
+    upload_id = create(key, ContentType="application/x-restart")
+    upload(key, upload_id, 1, pattern(5 * MiB))
+    print("upload", upload_id)
+
+
+def finish(key, upload_id):
+    first = pattern(5 * MiB)
+    assert uploads() == [(key, upload_id)], uploads()
+    assert parts(key, upload_id) == [(1, len(first), quoted_md5(first))], parts(key, upload_id)
+    second = b"part two, after the restart"
+    second_etag = upload(key, upload_id, 2, second)
+    done = complete(key, upload_id, [(1, quoted_md5(first)), (2, second_etag)])
+    assert done["ETag"] == multipart_etag([first, second]), done["ETag"]
+    got = s3.get_object(Bucket=bucket, Key=key)
+    assert got["Body"].read() == first + second
+    assert got["ContentType"] == "application/x-restart", got["ContentType"]
+    assert uploads() == [], uploads()
+    print("object-md5", hashlib.md5(first + second).hexdigest())
+
+
+{"transfer": transfer, "api": api, "abort": abort, "expiry": expiry, "begin": begin,
+ "finish": finish}[mode](*args)
+print(mode + ": ok")
