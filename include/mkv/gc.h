@@ -9,16 +9,25 @@
 // copy), or its path is not a valid key at all. A staging file (under the reserved
 // ".mkv/staging/") is an orphan unless an unfinished overwrite's intent names its token.
 //
+// Two other areas of the reserved ".mkv/" hold blobs of index records whose keys are their
+// paths though not valid keys (S3 multipart uploads): ".mkv/uploads/" (an unfinished upload's
+// record, ".mkv/uploads/<bucket>/<uploadId>") and ".mkv/parts/" (its parts,
+// ".mkv/parts/<bucket>/<uploadId>/<NNNNN>"). gc walks them too, and judges each file there by
+// the record of its path like a key's file. Nothing else under ".mkv/" is ever touched.
+//
 // Age is measured against the volume's clock (the Date of its listing answer), never against
 // this machine's, so a clock skew between the two cannot make a fresh file look old. A file
 // whose time is unknown, or later than the volume's now, is never old enough to delete.
 #pragma once
 
+#include "mkv/autoindex.h"
 #include "mkv/conditions.h"
 #include "mkv/format.h"
 #include "mkv/record.h"
+#include "mkv/s3_names.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -57,6 +66,53 @@ enum class GcFile {
   const bool named = std::find(record->volumes.begin(), record->volumes.end(), volume_url) !=
                      record->volumes.end();
   return named ? GcFile::named : GcFile::elsewhere;
+}
+
+// The key prefixes of the areas of ".mkv/" whose files are blobs of index records.
+inline constexpr std::array<std::string_view, 2> record_areas = {".mkv/uploads/", ".mkv/parts/"};
+
+// Returns whether path (a file's key or a directory's key prefix) lies in a record area.
+[[nodiscard]] constexpr bool in_record_area(std::string_view path) {
+  return std::any_of(record_areas.begin(), record_areas.end(),
+                     [&](std::string_view area) { return path.starts_with(area); });
+}
+
+// Returns whether a listing of the directory whose key prefix is dir_prefix that answers 404
+// finds nothing there rather than failing: true in a record area, which a volume has only once
+// an upload wrote to it (and a directory of which may go meanwhile); false elsewhere.
+[[nodiscard]] constexpr bool absent_listing_is_empty(std::string_view dir_prefix) {
+  return in_record_area(dir_prefix);
+}
+
+// Returns what gc's walk does with entry found in the directory whose key prefix is dir_prefix.
+// In a record area: a file is a record's blob (record; path is its key), a directory is walked
+// (descend; path is its key prefix), anything else is skipped. A bucket marker
+// "<bucket>/.mkv-bucket" (s3_names.h), which a volume server that lists dot names shows, is a
+// record's blob too. Everything else is as the walk of rebuild decides it (visit_entry): a file
+// that is not a valid key is skip_invalid, which gc judges not_a_key.
+[[nodiscard]] inline VisitDecision gc_visit_entry(std::string_view dir_prefix,
+                                                  const ListingEntry& entry) {
+  const bool top_level_dir = !dir_prefix.empty() && dir_prefix.find('/') == dir_prefix.size() - 1;
+  const bool marker = top_level_dir && entry.kind == ListingKind::file &&
+                      entry.name == bucket_marker_name &&
+                      !key_problem(dir_prefix.substr(0, dir_prefix.size() - 1));
+  if (!in_record_area(dir_prefix) && !marker) return visit_entry(dir_prefix, entry);
+  VisitDecision d;
+  switch (entry.kind) {
+    case ListingKind::file:
+      d.visit = Visit::record;
+      d.path = child_key(dir_prefix, entry.name);
+      return d;
+    case ListingKind::directory:
+      d.visit = Visit::descend;
+      d.path = child_dir_prefix(dir_prefix, entry.name);
+      return d;
+    case ListingKind::other:
+      d.visit = Visit::skip_other;
+      d.path = child_key(dir_prefix, entry.name);
+      return d;
+  }
+  return d;  // unreachable: every kind is handled above
 }
 
 // Returns whether f is a file no record or intent needs.

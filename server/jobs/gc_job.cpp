@@ -89,7 +89,7 @@ void judge_file(GcStep& step, std::size_t volume, std::string path, const Listin
 // Judges one entry of the directory dir of a volume listed at now.
 void visit_gc_entry(GcStep& step, const GcJob::Directory& dir, const ListingEntry& entry,
                     std::int64_t now) {
-  VisitDecision d = visit_entry(dir.prefix, entry);
+  VisitDecision d = gc_visit_entry(dir.prefix, entry);
   switch (d.visit) {
     case Visit::record: {
       auto record = step.index.get(d.path);
@@ -161,6 +161,10 @@ net::awaitable<void> list_gc_directory(GcStep& step, GcJob::Directory dir) {
   if (!reply) {
     give_up_volume(step, dir.volume, reply.error().detail);
     co_return;
+  }
+  if (classify_answer(VolumeVerb::get, reply->status) == Answer::absent &&
+      absent_listing_is_empty(dir.prefix)) {
+    co_return;  // no upload wrote there yet
   }
   if (classify_answer(VolumeVerb::get, reply->status) != Answer::done) {
     give_up_volume(step, dir.volume,
@@ -269,11 +273,12 @@ GcJob::GcJob(IndexBackend& index, VolumeClient& volumes, KeyLocks& locks, Topolo
   settings_.concurrency = std::max<std::size_t>(settings_.concurrency, 1);
   const std::size_t n = topology_.volumes.size();
   summary_.volumes = n;
-  work_.open.assign(n, 2);  // its root and its staging directory
+  work_.open.assign(n, 2 + record_areas.size());  // its root, staging and record areas
   work_.unreadable.assign(n, false);
   for (std::size_t i = 0; i < n; ++i) {
     work_.directories.push_back({i, "", true});
     work_.directories.push_back({i, "", false});
+    for (const auto area : record_areas) work_.directories.push_back({i, std::string(area), false});
   }
 }
 

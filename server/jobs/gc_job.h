@@ -1,7 +1,8 @@
-// Garbage collection as a steppable job: walks every volume's JSON autoindex (as rebuild does)
-// and its staging directory, and deletes every file no index record names on that volume and
-// every staging file no unfinished overwrite names, once older than a grace period (mkv/gc.h
-// decides). Each key file is re-checked under its key's write lock just before it is deleted,
+// Garbage collection as a steppable job: walks every volume's JSON autoindex (as rebuild does),
+// its staging directory and its record areas (".mkv/uploads/", ".mkv/parts/"), and deletes every
+// file no index record names on that volume and every staging file no unfinished overwrite
+// names, once older than a grace period (mkv/gc.h decides). Each key file (a record area's file
+// too) is re-checked under its key's write lock just before it is deleted,
 // so a PUT committing the key meanwhile keeps its copy. Memory does not grow with the number of
 // keys: records are read one file at a time. It holds no terminal output: whoever drives it
 // reads its counts and notes and shows them as it likes.
@@ -60,7 +61,7 @@ class GcJob {
   // A directory to list on a volume.
   struct Directory {
     std::size_t volume = 0;  // an index into the topology's volumes
-    std::string prefix;      // its key prefix ("" for the root)
+    std::string prefix;      // its key prefix ("" for the root, ".mkv/parts/" for an area)
     bool staging = false;    // the volume's staging directory (prefix unused)
   };
   // An orphan old enough to delete.

@@ -1,7 +1,8 @@
 // gc on real nginx volumes with the real mkv binary: it deletes the files no record names (a
 // copy a failed DELETE left, files PUT straight onto a volume, a copy on a volume its record
-// does not list, a name that is not a key, a stale staging file) once older than the grace
-// period, never an indexed copy; its dry run lists each and deletes nothing; and after it a
+// does not list, a name that is not a key, a stale staging file, a file in the record areas
+// .mkv/uploads/ and .mkv/parts/) once older than the grace period, never an indexed copy nor
+// anything else under .mkv/; its dry run lists each and deletes nothing; and after it a
 // rebuild no longer brings a deleted key back.
 #include "cluster.h"
 
@@ -250,4 +251,54 @@ TEST_CASE("gc exits 1 when a volume cannot be read or there is no index, 2 on a 
   CHECK(help.exit_code == 0);
   CHECK(contains(help.out, "--grace"));
   CHECK(c.holders("kept").size() == 2);
+}
+
+TEST_CASE("gc collects orphans in .mkv/uploads/ and .mkv/parts/, nothing else under .mkv/") {
+  Cluster c;
+  REQUIRE(c.put("/kept/blob", "an indexed blob").status == 201);
+  REQUIRE(c.server->stop() == 0);
+
+  // Files of an upload no record names, as S3 multipart leaves them when its records are gone
+  // (an index rebuilt from the volumes forgets unfinished uploads).
+  const std::string upload_id = "0123456789abcdef0123456789abcdef";
+  const std::string part = ".mkv/parts/b/" + upload_id + "/00001";
+  const std::string upload = ".mkv/uploads/b/" + upload_id;
+  put_on_volume(*c.volumes[0], part, "part one");
+  put_on_volume(*c.volumes[1], upload, "");
+  put_on_volume(*c.volumes[2], ".mkv/other/x", "not gc's");
+  c.volumes[0]->write(".mkv/parts/.hidden/y", "never listed");
+  const auto index_before = read_index(c.db());
+  const auto live = indexed_files(c);
+  REQUIRE(live.size() == 2);
+
+  // The areas are walked only on the volumes that have them; elsewhere they are not there (404).
+  const auto dry = run(mkv_args(c, {"gc", "--dry-run", "--grace", "0"}));
+  INFO(dry.out);
+  INFO(dry.err);
+  CHECK(dry.exit_code == 0);
+  CHECK(lines_starting(dry.out, "would delete ") == 2);
+  CHECK(contains(dry.out, "would delete " + c.volumes[0]->url() + "/" + part + " (8 bytes, age "));
+  CHECK(contains(dry.out, "): no record"));
+  CHECK(contains(dry.out, "would delete " + c.volumes[1]->url() + "/" + upload + " (0 bytes"));
+  CHECK(c.volumes[0]->has(part));
+
+  const auto collected = run(mkv_args(c, {"gc", "--grace", "0"}));
+  INFO(collected.err);
+  CHECK(collected.exit_code == 0);
+  CHECK(contains(collected.err, "deleted: 2 "));
+  CHECK(contains(collected.err, "failed: 0"));
+  CHECK_FALSE(c.volumes[0]->has(part));
+  CHECK_FALSE(c.volumes[1]->has(upload));
+  CHECK(c.volumes[2]->read(".mkv/other/x") == "not gc's");
+  CHECK(c.volumes[0]->read(".mkv/parts/.hidden/y") == "never listed");
+  std::set<std::string> expected = live;
+  expected.insert(c.volumes[2]->url() + "/.mkv/other/x");
+  expected.insert(c.volumes[0]->url() + "/.mkv/parts/.hidden/y");
+  CHECK(all_files(c) == expected);
+  CHECK(read_index(c.db()) == index_before);
+  for (const auto& url : index_before.at("kept/blob").volumes) {
+    for (const auto& v : c.volumes) {
+      if (v->url() == url) CHECK(v->read("kept/blob") == "an indexed blob");
+    }
+  }
 }

@@ -205,3 +205,74 @@ TEST_CASE("format_gc_summary says what was found, deleted and kept") {
   CHECK(failed.find("  volumes not read to the end: 1\n") != std::string::npos);
   CHECK(failed.ends_with("some orphans are left; run gc again once the volumes answer\n"));
 }
+
+TEST_CASE("in_record_area and absent_listing_is_empty: only .mkv/uploads/ and .mkv/parts/") {
+  struct Case {
+    std::string path;
+    bool expected;
+  };
+  const Case cases[] = {
+      {".mkv/uploads/", true},
+      {".mkv/uploads/b/", true},
+      {".mkv/uploads/b/0123abcd", true},
+      {".mkv/parts/", true},
+      {".mkv/parts/b/0123abcd/00001", true},
+      {"", false},
+      {".mkv/", false},
+      {".mkv/staging/", false},
+      {".mkv/other/x", false},
+      {".mkv/uploads", false},  // the area's own name, not a path below it
+      {".mkv/partsx/", false},
+      {"b/.mkv/parts/", false},
+      {"mkv/parts/", false},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.path);
+    CHECK(mkv::in_record_area(c.path) == c.expected);
+    CHECK(mkv::absent_listing_is_empty(c.path) == c.expected);
+  }
+}
+
+TEST_CASE(
+    "gc_visit_entry: a record area's files are judged by their records, the rest as the "
+    "walk decides") {
+  using mkv::ListingKind;
+  using mkv::Visit;
+  struct Case {
+    std::string dir_prefix;
+    std::string name;
+    ListingKind kind;
+    Visit visit;
+    std::string path;
+  };
+  const Case cases[] = {
+      // In the areas: every file is a record's blob, every directory is walked.
+      {".mkv/uploads/", "b", ListingKind::directory, Visit::descend, ".mkv/uploads/b/"},
+      {".mkv/uploads/b/", "0123abcd", ListingKind::file, Visit::record, ".mkv/uploads/b/0123abcd"},
+      {".mkv/parts/", "b", ListingKind::directory, Visit::descend, ".mkv/parts/b/"},
+      {".mkv/parts/b/", "0123abcd", ListingKind::directory, Visit::descend,
+       ".mkv/parts/b/0123abcd/"},
+      {".mkv/parts/b/0123abcd/", "00001", ListingKind::file, Visit::record,
+       ".mkv/parts/b/0123abcd/00001"},
+      {".mkv/parts/", "stray", ListingKind::file, Visit::record, ".mkv/parts/stray"},
+      {".mkv/parts/b/", "sock", ListingKind::other, Visit::skip_other, ".mkv/parts/b/sock"},
+      // A bucket marker, should a volume server list it, is a record's blob too.
+      {"b/", ".mkv-bucket", ListingKind::file, Visit::record, "b/.mkv-bucket"},
+      {"b/", ".mkv-bucket", ListingKind::directory, Visit::skip_invalid, "b/.mkv-bucket/"},
+      {"b/c/", ".mkv-bucket", ListingKind::file, Visit::skip_invalid, "b/c/.mkv-bucket"},
+      {"", ".mkv-bucket", ListingKind::file, Visit::skip_invalid, ".mkv-bucket"},
+      // Everything else as visit_entry decides it.
+      {"", "a", ListingKind::file, Visit::record, "a"},
+      {"", "a", ListingKind::directory, Visit::descend, "a/"},
+      {"", ".mkv", ListingKind::directory, Visit::skip_reserved, ".mkv/"},
+      {"a/", ".hidden", ListingKind::file, Visit::skip_invalid, "a/.hidden"},
+      {"", "latin1 \xE9", ListingKind::file, Visit::skip_invalid, "latin1 \xE9"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.dir_prefix);
+    CAPTURE(c.name);
+    const auto d = mkv::gc_visit_entry(c.dir_prefix, {c.name, c.kind, 1});
+    CHECK(d.visit == c.visit);
+    CHECK(d.path == c.path);
+  }
+}
