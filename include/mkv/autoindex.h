@@ -6,19 +6,24 @@
 //
 // Stock nginx never lists names that start with '.' (its autoindex hides them), so a key with
 // any segment starting with '.' (".env", "a/.b") is invisible to a walk and cannot be rebuilt.
-// The reserved top-level ".mkv" is therefore never listed by nginx either; it is still skipped
-// here in case a volume server does list it.
+// The one such key mkv writes under a key's directory, an S3 bucket's marker
+// "<bucket>/.mkv-bucket" (s3_names.h), is asked for by name instead: marker_probe() names it for
+// every top-level directory the walk descends into (nginx serves a dot file; it only hides it
+// from listings). The reserved top-level ".mkv" is never listed by nginx either; it is still
+// skipped here in case a volume server does list it.
 #pragma once
 
 #include "mkv/conditions.h"
 #include "mkv/error.h"
 #include "mkv/key.h"
+#include "mkv/s3_names.h"
 #include "mkv/volume.h"
 
 #include <boost/json.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -189,6 +194,16 @@ struct VisitDecision {
     }
   }
   return d;  // unreachable: every kind is handled above
+}
+
+// Returns the key to ask the volume for by name after the walk decided d for an entry of the
+// directory whose key prefix is dir_prefix: the bucket marker "<name>/.mkv-bucket" of a
+// top-level directory the walk descends into (any first segment may be a bucket), which no
+// listing shows; nullopt for every other entry.
+[[nodiscard]] inline std::optional<std::string> marker_probe(std::string_view dir_prefix,
+                                                             const VisitDecision& d) {
+  if (!dir_prefix.empty() || d.visit != Visit::descend || d.path.size() < 2) return std::nullopt;
+  return bucket_marker_key(std::string_view(d.path).substr(0, d.path.size() - 1));
 }
 
 }  // namespace mkv

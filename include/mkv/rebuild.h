@@ -16,13 +16,17 @@
 // sighting into the record being built with merge_sighting.
 #pragma once
 
+#include "mkv/conditions.h"
+#include "mkv/error.h"
 #include "mkv/placement.h"
 #include "mkv/record.h"
+#include "mkv/volume_answer.h"
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,6 +43,24 @@ struct Sighting {
 
   friend bool operator==(const Sighting&, const Sighting&) = default;
 };
+
+// Returns the copy of a key that a volume's answer to a GET of it by name shows (a bucket marker,
+// which no listing shows: autoindex.h, marker_probe): on 200, a copy of size bytes (the body's
+// length) whose time is the answer's Last-Modified field (0 when it has none that parses); on
+// 404, nullopt (no copy there); any other status fails with volume_request_failed naming it.
+[[nodiscard]] inline Result<std::optional<Sighting>> probed_copy(std::string volume,
+                                                                 unsigned status,
+                                                                 std::uint64_t size,
+                                                                 std::string_view last_modified) {
+  switch (classify_answer(VolumeVerb::get, status)) {
+    case Answer::done:
+      return std::optional<Sighting>(
+          Sighting{std::move(volume), size, parse_http_date(last_modified).value_or(0)});
+    case Answer::absent: return std::optional<Sighting>();
+    case Answer::failed: break;
+  }
+  return Error::volume_request_failed("answered " + std::to_string(status));
+}
 
 // A key being gathered: the record built so far (no volumes before the first sighting) and the
 // copies left out of it because their size disagrees with the record's.

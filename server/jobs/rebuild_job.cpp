@@ -4,6 +4,7 @@
 
 #include "run_all.h"
 
+#include "mkv/volume.h"
 #include "mkv/volume_answer.h"
 
 #include <algorithm>
@@ -15,6 +16,8 @@ namespace {
 
 // The largest directory listing read; nginx spends about 100 bytes per entry.
 constexpr std::uint64_t listing_limit = std::uint64_t{1} << 30;
+// The largest bucket marker read (CreateBucket writes it empty).
+constexpr std::uint64_t marker_limit = std::uint64_t{1} << 20;
 // Directories one step of the walk lists.
 constexpr std::size_t directories_per_step = 1000;
 // Keys per index transaction while writing the new index (one per step).
@@ -43,20 +46,27 @@ void give_up(Walk& walk, std::size_t volume, std::string reason) {
   if (!walk.unreadable[volume]) walk.unreadable[volume] = std::move(reason);
 }
 
+// Records a copy of key found on a volume.
+void record_copy(Walk& walk, const Topology& topology, std::string key, Sighting s) {
+  walk.counts.files += 1;
+  walk.counts.bytes += s.size;
+  auto [it, inserted] = walk.keys.try_emplace(std::move(key));
+  it->second = merge_sighting(std::move(it->second), it->first, std::move(s), topology.urls);
+}
+
 // Records what one listed entry of dir is.
 void visit(Walk& walk, const Topology& topology, const Directory& dir, const ListingEntry& entry) {
   const Volume& volume = topology.volumes[dir.volume];
   VisitDecision d = visit_entry(dir.prefix, entry);
   switch (d.visit) {
-    case Visit::record: {
-      auto [it, inserted] = walk.keys.try_emplace(std::move(d.path));
-      it->second = merge_sighting(std::move(it->second), it->first,
-                                  Sighting{volume.url, entry.size, entry.mtime}, topology.urls);
-      walk.counts.files += 1;
-      walk.counts.bytes += entry.size;
+    case Visit::record:
+      record_copy(walk, topology, std::move(d.path), Sighting{volume.url, entry.size, entry.mtime});
       return;
-    }
     case Visit::descend:
+      if (auto marker = marker_probe(dir.prefix, d)) {
+        walk.queue.push_back({dir.volume, std::move(*marker), true});
+        walk.open[dir.volume] += 1;
+      }
       walk.queue.push_back({dir.volume, std::move(d.path)});
       walk.open[dir.volume] += 1;
       return;
@@ -72,6 +82,29 @@ void visit(Walk& walk, const Topology& topology, const Directory& dir, const Lis
       }
       return;
   }
+}
+
+// Asks a volume for a bucket marker by name and records the copy it holds, if any.
+net::awaitable<void> probe_marker(WalkStep& step, Directory marker) {
+  Walk& walk = step.walk;
+  const Volume& volume = step.topology.volumes[marker.volume];
+  const std::string target = volume_target(volume, marker.prefix);
+  auto pool = step.volumes.pool(volume.url);
+  if (!pool) {
+    give_up(walk, marker.volume, pool.error().detail);
+    co_return;
+  }
+  auto reply = co_await volume_get(**pool, target, marker_limit);
+  if (!reply) {
+    give_up(walk, marker.volume, "GET " + target + ": " + reply.error().detail);
+    co_return;
+  }
+  auto copy = probed_copy(volume.url, reply->status, reply->body.size(), reply->last_modified);
+  if (!copy) {
+    give_up(walk, marker.volume, "GET " + target + " " + copy.error().detail);
+    co_return;
+  }
+  if (*copy) record_copy(walk, step.topology, std::move(marker.prefix), std::move(**copy));
 }
 
 // Lists one directory and records its entries.
@@ -122,7 +155,11 @@ net::awaitable<void> walk_worker(WalkStep& step) {
     const std::size_t volume = dir.volume;
     if (!walk.unreadable[volume]) {
       walk.listing += 1;
-      co_await list_directory(step, std::move(dir));
+      if (dir.marker) {
+        co_await probe_marker(step, std::move(dir));
+      } else {
+        co_await list_directory(step, std::move(dir));
+      }
       walk.listing -= 1;
     }
     close_directory(walk, volume);

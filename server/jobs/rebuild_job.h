@@ -1,8 +1,9 @@
-// A rebuild as a steppable job: walks every volume's JSON autoindex, gathers every key found
-// (mkv/rebuild.h decides each record), writes a new index beside the old one (keeping the
-// checksum the old one knows of every key whose size is unchanged), and puts it in place in one
-// step. It holds no terminal output: whoever drives it reads its counts and
-// shows them as it likes.
+// A rebuild as a steppable job: walks every volume's JSON autoindex (and asks each volume for
+// the bucket marker of each of its top-level directories, which no listing shows), gathers every
+// key found (mkv/rebuild.h decides each record), writes a new index beside the old one (keeping
+// the checksum the old one knows of every key whose size is unchanged), and puts it in place in
+// one step. It holds no terminal output: whoever drives it reads its counts and shows them as it
+// likes.
 #pragma once
 
 #include "index/backend.h"
@@ -38,7 +39,8 @@ class RebuildJob {
   RebuildJob(std::string location, VolumeClient& volumes, Topology topology,
              std::size_t concurrency);
 
-  // Does the next piece of work: lists about a thousand directories, or writes a batch of the
+  // Does the next piece of work: lists about a thousand directories (or asks for as many
+  // bucket markers, one per top-level directory of each volume), or writes a batch of the
   // new index, or puts the new index in place. Returns whether work is left. Fails, leaving the
   // old index as it was, when a volume could not be read to the end (unreadable() names them)
   // or the new index could not be written or put in place.
@@ -57,11 +59,12 @@ class RebuildJob {
   // A few of the entries the walk skipped, each "url/path: why".
   const std::vector<std::string>& skipped_examples() const { return walk_.skipped_examples; }
 
-  // The walk of every volume: the directories still to list, and what was found so far. The
-  // workers share it on one thread, so it needs no lock.
+  // The walk of every volume: the directories still to list (and the bucket markers to ask
+  // for), and what was found so far. The workers share it on one thread, so it needs no lock.
   struct Directory {
     std::size_t volume = 0;  // an index into the topology's volumes
-    std::string prefix;      // its key prefix ("" for the root)
+    std::string prefix;      // its key prefix ("" for the root), or the key of a marker
+    bool marker = false;     // a bucket marker to ask for by name (mkv/autoindex.h)
   };
   struct Walk {
     std::deque<Directory> queue;     // directories to list

@@ -98,7 +98,8 @@ net::awaitable<Result<Fetched>> volume_get(VolumePool& volume, std::string targe
       volume, request_head("GET", target, volume.volume(), volume.options().signing), limit);
   if (!response) co_return response.error();
   co_return Fetched{response->result_int(), std::move(response->body()),
-                    std::string((*response)[http::field::date])};
+                    std::string((*response)[http::field::date]),
+                    std::string((*response)[http::field::last_modified])};
 }
 
 }  // namespace mkv

@@ -56,12 +56,13 @@ class VolumeClient {
   std::map<std::string, std::unique_ptr<VolumePool>, std::less<>> pools_;
 };
 
-// A whole answer to a GET: the status, the body, and the Date field ("" without one): the
-// volume's clock when it answered.
+// A whole answer to a GET: the status, the body, the Date field ("" without one): the
+// volume's clock when it answered, and the Last-Modified field ("" without one).
 struct Fetched {
   unsigned status = 0;
   std::string body;
   std::string date;
+  std::string last_modified;
 };
 
 // DELETE target on the volume; returns the status (204, 404, ...).
