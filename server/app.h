@@ -28,6 +28,7 @@ struct S3Settings {
   std::string bind;                  // empty: the same address as the native API
   S3Credentials credentials;         // access key -> secret
   std::string region = "us-east-1";  // what GetBucketLocation answers
+  std::chrono::seconds upload_expiry{86400};  // an unfinished multipart upload's lifetime
 };
 
 // The settings of the `mkv serve` process (the cluster's are the Topology): fixed at start-up.

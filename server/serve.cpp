@@ -10,6 +10,7 @@
 #include "http/listener.h"
 #include "log.h"
 #include "s3/connection.h"
+#include "s3/handlers.h"
 #include "s3/service.h"
 
 #include "mkv_config.h"
@@ -100,6 +101,7 @@ net::awaitable<void> start_serving(App& app, tcp::acceptor& acceptor, tcp::accep
   net::co_spawn(admin.get_executor(), accept_admin(app, admin), net::detached);
   net::co_spawn(acceptor.get_executor(), repair_marked_keys(app), net::detached);
   if (s3) {
+    net::co_spawn(acceptor.get_executor(), expire_uploads(app), net::detached);
     net::co_spawn(s3_acceptor.get_executor(),
                   accept_connections(app, s3_acceptor, ios,
                                      [&app, s3](beast::tcp_stream stream) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "mkv/checksum.h"
+#include "mkv/object_etag.h"
 #include "mkv/record.h"
 
 #include <chrono>
@@ -230,12 +231,6 @@ inline bool take(std::string_view& s, std::string_view expected) {
   if (if_modified_since) c.if_modified_since = parse_http_date(*if_modified_since);
   if (if_unmodified_since) c.if_unmodified_since = parse_http_date(*if_unmodified_since);
   return c;
-}
-
-// Returns the ETag of a record, or nullopt when its checksum is unknown.
-[[nodiscard]] inline std::optional<std::string> etag_of(const Record& r) {
-  if (!r.md5) return std::nullopt;
-  return etag_of(*r.md5);
 }
 
 namespace detail {

@@ -9,14 +9,26 @@
 //   ETag; every part but the last at least 5 MiB. Uploaded parts it does not list are dropped.
 // - The object's ETag is the hex MD5 of the parts' binary MD5s one after another, then '-' and
 //   the number of parts, in double quotes: "<md5 of md5s>-N". It is not the MD5 of the object.
+//
+// Where an upload lives (mkv's choice): in the index, under keys no S3 object or native key can
+// have (a segment starting with '.'), so on the volumes under each one's `.mkv/` area:
+// - the upload itself is an empty blob at `.mkv/uploads/<bucket>/<upload ID>` whose record's
+//   meta holds the object key and the headers CreateMultipartUpload stored (upload_meta_of);
+//   its record's time is when it was initiated;
+// - each part is an ordinary blob at `.mkv/parts/<bucket>/<upload ID>/<5-digit number>`, placed
+//   and replicated like any blob, its record giving the part's size, MD5 and time.
+// An upload survives a restart of serve; rebalance and verify treat its blobs like any other.
 #pragma once
 
 #include "mkv/checksum.h"
 #include "mkv/s3_error.h"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -184,6 +196,131 @@ struct CompletePlan {
     }
   }
   return plan;
+}
+
+// The index prefixes of every upload and every part, in all buckets.
+inline constexpr std::string_view uploads_root = ".mkv/uploads/";
+inline constexpr std::string_view parts_root = ".mkv/parts/";
+
+// Returns the index prefix of the uploads in bucket: ".mkv/uploads/<bucket>/".
+[[nodiscard]] inline std::string uploads_prefix(std::string_view bucket) {
+  return std::string(uploads_root) + std::string(bucket) + '/';
+}
+
+// Returns the index key of an upload: ".mkv/uploads/<bucket>/<id>".
+[[nodiscard]] inline std::string upload_key(std::string_view bucket, std::string_view id) {
+  return uploads_prefix(bucket) + std::string(id);
+}
+
+// Returns the index prefix of an upload's parts: ".mkv/parts/<bucket>/<id>/".
+[[nodiscard]] inline std::string parts_prefix(std::string_view bucket, std::string_view id) {
+  return std::string(parts_root) + std::string(bucket) + '/' + std::string(id) + '/';
+}
+
+// Returns the index key of part number of an upload: the parts prefix, then the number in five
+// digits, so that the index's byte order is the parts' numeric order.
+[[nodiscard]] inline std::string part_key(std::string_view bucket, std::string_view id,
+                                          unsigned number) {
+  std::string digits = std::to_string(number);
+  return parts_prefix(bucket, id) + std::string(5 - std::min<std::size_t>(digits.size(), 5), '0') +
+         digits;
+}
+
+// Returns the part number of an index key under an upload's parts prefix (the text after it),
+// or nothing for a name part_key() does not make.
+[[nodiscard]] inline std::optional<unsigned> part_number_of(std::string_view name) {
+  if (name.size() != 5 || name.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const unsigned number = unsigned(std::stoul(std::string(name)));
+  if (number < min_part_number || number > max_part_number) return std::nullopt;
+  return number;
+}
+
+// What an upload's record keeps besides its time: the key of the object it makes, and the
+// stored headers (mkv/object_meta.h's text) the object will have.
+struct UploadMeta {
+  std::string key;
+  std::string meta;
+
+  friend bool operator==(const UploadMeta&, const UploadMeta&) = default;
+};
+
+// Returns the text an upload's record keeps (a JSON object).
+[[nodiscard]] inline std::string encode_upload_meta(const UploadMeta& upload) {
+  return boost::json::serialize(boost::json::object{{"key", upload.key}, {"meta", upload.meta}});
+}
+
+// Returns the upload encode_upload_meta() wrote into text, or nothing for other text.
+[[nodiscard]] inline std::optional<UploadMeta> decode_upload_meta(std::string_view text) {
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(text, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  const auto* key = value.get_object().if_contains("key");
+  const auto* meta = value.get_object().if_contains("meta");
+  if (!key || !key->is_string() || !meta || !meta->is_string()) return std::nullopt;
+  return UploadMeta{std::string(key->get_string()), std::string(meta->get_string())};
+}
+
+// Returns whether an upload (or a part left by one) written at modified is older than expiry
+// at now (all Unix seconds): the upload expiry sweep removes it.
+[[nodiscard]] inline bool upload_expired(std::int64_t modified, std::int64_t now,
+                                         std::int64_t expiry) {
+  return modified <= now - expiry;
+}
+
+// Returns how often serve sweeps for expired uploads: a tenth of the expiry, from 1 second to
+// 10 minutes.
+[[nodiscard]] inline std::int64_t upload_sweep_seconds(std::int64_t expiry) {
+  return std::clamp<std::int64_t>(expiry / 10, 1, 600);
+}
+
+// Where a part's index key (under parts_root) says it belongs: its bucket and upload ID.
+struct PartOwner {
+  std::string bucket;
+  std::string id;
+
+  friend bool operator==(const PartOwner&, const PartOwner&) = default;
+};
+
+// Returns the bucket and upload of a key under parts_root ("<root><bucket>/<id>/<number>"), or
+// nothing for a key part_key() does not make.
+[[nodiscard]] inline std::optional<PartOwner> part_owner_of(std::string_view key) {
+  if (!key.starts_with(parts_root)) return std::nullopt;
+  key.remove_prefix(parts_root.size());
+  const auto first = key.find('/');
+  if (first == std::string_view::npos || first == 0) return std::nullopt;
+  const auto second = key.find('/', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  const std::string_view id = key.substr(first + 1, second - first - 1);
+  if (!is_upload_id(id) || !part_number_of(key.substr(second + 1))) return std::nullopt;
+  return PartOwner{std::string(key.substr(0, first)), std::string(id)};
+}
+
+// The paging of ListParts: the most parts a page lists (S3's limit), and the page's parts
+// after a marker.
+inline constexpr std::size_t max_listed_parts = 1000;
+
+// Returns max-parts (or max-uploads) as a page size: absent, 1000; a number over 1000 is 1000;
+// anything but a whole number is InvalidArgument.
+[[nodiscard]] inline S3Result<std::size_t> parse_page_size(std::optional<std::string_view> text,
+                                                           std::string_view name) {
+  if (!text) return max_listed_parts;
+  const bool digits =
+      !text->empty() && text->find_first_not_of("0123456789") == std::string_view::npos;
+  if (!digits) {
+    return s3_error(s3errc::invalid_argument, std::string(name) + " must be a whole number");
+  }
+  std::size_t n = 0;
+  for (const char c : *text) n = std::min<std::size_t>(n * 10 + std::size_t(c - '0'), 100000);
+  return std::min(n, max_listed_parts);
+}
+
+// Returns the part-number-marker of a ListParts (parts after it are listed): absent, 0.
+[[nodiscard]] inline S3Result<unsigned> parse_part_marker(std::optional<std::string_view> text) {
+  if (!text || text->empty()) return 0u;
+  if (*text == "0") return 0u;
+  return parse_part_number(*text);
 }
 
 }  // namespace mkv

@@ -312,7 +312,7 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions c
     if (!*finished) co_return Error::volume_write_failed();
   }
   Reply reply = empty_reply(http::status::created);
-  reply.set(http::field::etag, etag_of(record.md5.value()));
+  reply.set(http::field::etag, etag_of(record).value());
   co_return reply;
 }
 

@@ -26,7 +26,7 @@ Result<Record> record_for_read(App& app, const std::string& key) {
 // Sets the validators of a record on reply: its ETag (when its checksum is known) and
 // Last-Modified (when its write time is).
 void set_validators(Reply& reply, const Record& record) {
-  if (record.md5) reply.set(http::field::etag, etag_of(*record.md5));
+  if (const auto etag = etag_of(record)) reply.set(http::field::etag, *etag);
   if (record.modified > 0) {
     reply.set(http::field::last_modified, format_http_date(record.modified));
   }

@@ -50,7 +50,13 @@ int serve_command(const Invocation& invocation, const std::vector<std::string>& 
        }),
        "the S3 users: one 'ACCESS_KEY_ID SECRET_ACCESS_KEY' per line")
       ("s3-region", po::value<std::string>(&settings.s3.region)->default_value("us-east-1"),
-       "the region GetBucketLocation names (requests may be signed for any region)");
+       "the region GetBucketLocation names (requests may be signed for any region)")
+      ("s3-upload-expiry",
+       po::value<unsigned>()->default_value(86400)->notifier([&settings](unsigned seconds) {
+         if (seconds == 0) throw po::error("--s3-upload-expiry must be at least 1 second");
+         settings.s3.upload_expiry = std::chrono::seconds(seconds);
+       }),
+       "seconds after which an unfinished multipart upload is removed with its parts");
   po::variables_map vars;
   if (!parse_command(args, options, vars, "usage: mkv -d DB -v URLS -r N serve [options]\n")) {
     return 0;

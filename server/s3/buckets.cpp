@@ -10,6 +10,7 @@
 #include "s3/xml.h"
 
 #include "mkv/list_query.h"
+#include "mkv/object_etag.h"
 #include "mkv/s3_list.h"
 #include "mkv/s3_names.h"
 
@@ -59,6 +60,12 @@ S3Result<std::vector<BucketEntry>> buckets(App& app) {
       continue;
     }
     const std::string prefix = key.substr(0, slash + 1);
+    if (key.starts_with('.')) {  // mkv's own area (unfinished multipart uploads): no bucket
+      auto next = prefix_successor(prefix);
+      if (!next) return out;
+      from = std::move(*next);
+      continue;
+    }
     auto record = app.index.get(key);
     if (!record) return s3_error_of(record.error());
     out.push_back({key.substr(0, slash), *record ? (*record)->modified : 0});
@@ -89,7 +96,7 @@ S3Result<Reply> list_objects(S3Request& request) {
     for (auto& entry : *entries) {
       if (!entry.key.starts_with(prefix)) break;
       out.push_back({std::move(entry.key), entry.record.size,
-                     entry.record.md5 ? etag_of(*entry.record.md5) : std::string(),
+                     etag_of(entry.record).value_or(std::string()),
                      entry.record.modified});
     }
     return out;

@@ -4,6 +4,7 @@
 #include "http/connection.h"
 #include "http/reply.h"
 #include "http/request_body.h"
+#include "s3/early_reply.h"
 #include "s3/handlers.h"
 #include "s3/reply.h"
 #include "volume/token.h"
@@ -42,7 +43,7 @@ std::int64_t now_seconds() {
 net::awaitable<S3Result<ObjectStream>> answer(App& app, S3Service& s3,
                                               const http::request_header<>& header,
                                               std::span<const Header> fields, RequestBody& body,
-                                              const std::string& request_id) {
+                                              const std::string& request_id, EarlyReply& early) {
   const std::string_view target = header.target();
   const auto question = target.find('?');
   const std::string_view raw_path = target.substr(0, question);
@@ -70,7 +71,8 @@ net::awaitable<S3Result<ObjectStream>> answer(App& app, S3Service& s3,
                     *auth,
                     body,
                     std::string(raw_path),
-                    request_id};
+                    request_id,
+                    early};
   S3Result<Reply> reply = Reply{};
   switch (*op) {
     case S3Op::get_object: co_return co_await open_object(request);
@@ -80,6 +82,12 @@ net::awaitable<S3Result<ObjectStream>> answer(App& app, S3Service& s3,
     case S3Op::delete_bucket:
     case S3Op::get_bucket_location:
     case S3Op::list_objects: reply = co_await handle_bucket_op(request); break;
+    case S3Op::create_upload:
+    case S3Op::upload_part:
+    case S3Op::complete_upload:
+    case S3Op::abort_upload:
+    case S3Op::list_parts:
+    case S3Op::list_uploads: reply = co_await handle_multipart_op(request); break;
     default: reply = co_await handle_object_op(request); break;
   }
   if (!reply) co_return reply.error();
@@ -154,7 +162,9 @@ net::awaitable<void> serve_s3_connection(App& app, S3Service& s3, beast::tcp_str
     std::vector<Header> fields;
     for (const auto& field : header) fields.push_back({field.name_string(), field.value()});
 
-    auto answered = co_await answer(app, s3, header, fields, body, request_id);
+    EarlyReply early(stream, app.settings.client_timeout, header.version(),
+                     header.keep_alive() && !app.gate.closed());
+    auto answered = co_await answer(app, s3, header, fields, body, request_id, early);
     ObjectStream object =
         answered ? std::move(*answered)
                  : ObjectStream{s3_error_reply(answered.error(),
@@ -163,7 +173,9 @@ net::awaitable<void> serve_s3_connection(App& app, S3Service& s3, beast::tcp_str
                                 nullptr, 0};
     const bool keep_alive = header.keep_alive() && body.done() && !app.gate.closed();
     bool ok = true;
-    if (object.download) {
+    if (early.started()) {  // the handler sent the whole reply itself
+      ok = !early.failed();
+    } else if (object.download) {
       object.head.version(header.version());
       object.head.keep_alive(keep_alive);
       write_head(object.head, head_text);

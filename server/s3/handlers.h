@@ -5,10 +5,12 @@
 #include "app.h"
 #include "http/reply.h"
 #include "http/request_body.h"
+#include "s3/early_reply.h"
 #include "s3/service.h"
 #include "volume/download.h"
 
 #include "mkv/byte_range.h"
+#include "mkv/conditions.h"
 #include "mkv/s3_error.h"
 #include "mkv/s3_route.h"
 #include "mkv/sigv4.h"
@@ -36,10 +38,18 @@ struct S3Request {
   RequestBody& body;
   std::string resource;    // the path as sent, for error documents
   std::string request_id;  // x-amz-request-id
+  EarlyReply& early;       // for a reply sent before its work is done (CompleteMultipartUpload)
 
   // Returns the first header named name (any case), or nothing.
   [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const {
     return find_header(headers, name);
+  }
+  // Returns the value of the first query parameter named name (decoded), or nothing.
+  [[nodiscard]] std::optional<std::string_view> param(std::string_view name) const {
+    for (const auto& p : params) {
+      if (p.name == name) return p.value;
+    }
+    return std::nullopt;
   }
 };
 
@@ -56,8 +66,20 @@ net::awaitable<S3Result<std::string>> read_small_body(RequestBody& body, std::si
 
 // ListBuckets, HeadBucket, GetBucketLocation, ListObjects (V1, V2), CreateBucket, DeleteBucket.
 net::awaitable<S3Result<Reply>> handle_bucket_op(S3Request& request);
-// PutObject, CopyObject, HeadObject, DeleteObject, DeleteObjects; and the operations mkv does not serve yet.
+// PutObject, CopyObject, HeadObject, DeleteObject, DeleteObjects.
 net::awaitable<S3Result<Reply>> handle_object_op(S3Request& request);
+// CreateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload, ListParts,
+// ListMultipartUploads.
+net::awaitable<S3Result<Reply>> handle_multipart_op(S3Request& request);
+// Removes unfinished multipart uploads older than --s3-upload-expiry with their parts, and
+// parts as old whose upload is gone (an UploadPart racing an abort), every tenth of the expiry
+// (1 s to 10 min) until serve stops. Runs inside serve while the S3 API is on.
+net::awaitable<void> expire_uploads(App& app);
+// Streams the request's body to native the way PutObject reads it (plain or aws-chunked, its
+// signed SHA-256, Content-MD5 and x-amz-checksum-* checked before its last byte is stored), with
+// meta as the record's meta; the reply carries the ETag (and the checksum S3 echoes).
+net::awaitable<S3Result<Reply>> put_request_body(S3Request& request, std::string native,
+                                                 Conditions conditions, std::string meta);
 // Returns a started download of the object at native (or of its range) from the first of its
 // copies that answers with it, or InternalError saying what each copy answered.
 net::awaitable<S3Result<std::unique_ptr<Download>>> open_copy(App& app, const std::string& native,

@@ -54,7 +54,7 @@ S3Result<Conditions> conditions_of(const S3Request& request) {
 // the headers stored with it (Content-Type defaults to S3's binary/octet-stream), and those a
 // response-* query parameter (e.g. response-content-type) overrides.
 void set_object_fields(Reply& reply, const Record& record, const S3Request& request) {
-  if (record.md5) reply.set(http::field::etag, etag_of(*record.md5));
+  if (const auto etag = etag_of(record)) reply.set(http::field::etag, *etag);
   if (record.modified > 0) {
     reply.set(http::field::last_modified, format_http_date(record.modified));
   }
@@ -115,34 +115,17 @@ S3Result<PutBodyPlan> put_body_plan(const S3Request& request) {
                        empty ? std::optional<std::uint64_t>(0) : request.body.length());
 }
 
-// PutObject: the object's bytes (decoded from an aws-chunked body) stream to the volumes like a
-// native PUT; a body that fails a check (a chunk or trailer signature, x-amz-checksum-*) fails
-// before its last byte reaches a volume, so nothing is stored.
+// PutObject: the object's bytes stream to the volumes as put_request_body() says, with the
+// headers the object keeps.
 net::awaitable<S3Result<Reply>> put_object(S3Request& request) {
   auto native = native_key(request.bucket, request.key);
   if (!native) co_return native.error();
-  auto plan = put_body_plan(request);
-  if (!plan) co_return plan.error();
   auto conditions = conditions_of(request);
   if (!conditions) co_return conditions.error();
   auto stored = stored_headers_of(request.headers);
   if (!stored) co_return stored.error();
-  auto options = put_options_of(request.body);
-  if (!options) co_return s3_error_of(options.error());
-  options->meta = encode_meta(without_aws_chunked(std::move(*stored)));
-  if (request.auth.payload == PayloadMode::sha256) {
-    options->expected_sha256 = request.auth.payload_sha256;
-  }
-  S3Body body(request.body, std::move(*plan), request.auth);
-  auto put =
-      co_await handle_put(request.app, std::move(*native), std::move(*conditions), body, *options);
-  if (body.failure()) co_return *body.failure();
-  if (!put) co_return s3_error_of(put.error());
-  Reply reply{http::status::ok, 11};
-  reply.set(http::field::etag, (*put)[http::field::etag]);
-  if (const auto checksum = body.checksum_header()) reply.set(checksum->first, checksum->second);
-  reply.set("x-amz-request-id", request.request_id);
-  co_return reply;
+  co_return co_await put_request_body(request, std::move(*native), std::move(*conditions),
+                                      encode_meta(without_aws_chunked(std::move(*stored))));
 }
 
 net::awaitable<S3Result<Reply>> head_object(S3Request& request) {
@@ -169,7 +152,8 @@ S3Result<Conditions> copy_conditions_of(const S3Request& request) {
 // the request's (x-amz-metadata-directive: REPLACE).
 S3Result<std::string> copy_meta(const S3Request& request, const Record& source) {
   const auto directive = request.header("x-amz-metadata-directive").value_or("COPY");
-  if (directive == "COPY") return source.meta;
+  // (The headers only: a multipart object's ETag stays behind, the copy's is its MD5's.)
+  if (directive == "COPY") return encode_meta(decode_meta(source.meta));
   if (directive != "REPLACE") {
     return s3_error(s3errc::invalid_argument, "x-amz-metadata-directive must be COPY or REPLACE");
   }
@@ -295,6 +279,28 @@ net::awaitable<S3Result<std::string>> read_small_body(RequestBody& body, std::si
   co_return text;
 }
 
+net::awaitable<S3Result<Reply>> put_request_body(S3Request& request, std::string native,
+                                                 Conditions conditions, std::string meta) {
+  auto plan = put_body_plan(request);
+  if (!plan) co_return plan.error();
+  auto options = put_options_of(request.body);
+  if (!options) co_return s3_error_of(options.error());
+  options->meta = std::move(meta);
+  if (request.auth.payload == PayloadMode::sha256) {
+    options->expected_sha256 = request.auth.payload_sha256;
+  }
+  S3Body body(request.body, std::move(*plan), request.auth);
+  auto put =
+      co_await handle_put(request.app, std::move(native), std::move(conditions), body, *options);
+  if (body.failure()) co_return *body.failure();
+  if (!put) co_return s3_error_of(put.error());
+  Reply reply{http::status::ok, 11};
+  reply.set(http::field::etag, (*put)[http::field::etag]);
+  if (const auto checksum = body.checksum_header()) reply.set(checksum->first, checksum->second);
+  reply.set("x-amz-request-id", request.request_id);
+  co_return reply;
+}
+
 net::awaitable<S3Result<std::unique_ptr<Download>>> open_copy(App& app, const std::string& native,
                                                               const Record& record,
                                                               std::optional<ByteRange> range) {
@@ -349,16 +355,6 @@ net::awaitable<S3Result<Reply>> handle_object_op(S3Request& request) {
     case S3Op::delete_object: co_return co_await delete_object(request);
     case S3Op::delete_objects: co_return co_await delete_objects(request);
     case S3Op::copy_object: co_return co_await copy_object(request);
-    case S3Op::create_upload:
-    case S3Op::upload_part:
-    case S3Op::complete_upload:
-    case S3Op::abort_upload:
-    case S3Op::list_parts:
-    case S3Op::list_uploads:
-      co_return s3_error(
-          s3errc::not_implemented,
-          "mkv does not implement multipart uploads yet; upload objects in one "
-          "PutObject (AWS CLI: aws configure set default.s3.multipart_threshold 5GB)");
     default: break;
   }
   co_return s3_error(s3errc::internal_error, "not an object operation");

@@ -58,10 +58,9 @@ S3Error malformed(std::string why) {
 // only spaces kept when it is all an element holds: a key's bytes are the key), or returns
 // MalformedXML saying where it broke.
 std::optional<S3Error> load(pugi::xml_document& doc, std::string_view xml) {
-  const auto parsed =
-      doc.load_buffer(xml.data(), xml.size(),
-                      (pugi::parse_default & ~pugi::parse_eol) | pugi::parse_ws_pcdata_single,
-                      pugi::encoding_utf8);
+  const auto parsed = doc.load_buffer(
+      xml.data(), xml.size(),
+      (pugi::parse_default & ~pugi::parse_eol) | pugi::parse_ws_pcdata_single, pugi::encoding_utf8);
   if (!parsed) {
     return malformed("the XML is not well-formed: " + std::string(parsed.description()) +
                      " at byte " + std::to_string(parsed.offset));
@@ -181,6 +180,67 @@ std::string xml_complete_upload(std::string_view location, std::string_view buck
   add(root, "Key", key);
   add(root, "ETag", etag);
   return finish(doc);
+}
+
+std::string xml_list_parts(const ListPartsPage& page) {
+  pugi::xml_document doc;
+  auto root = start(doc, "ListPartsResult");
+  add(root, "Bucket", page.bucket);
+  add(root, "Key", page.key);
+  add(root, "UploadId", page.upload_id);
+  for (const char* role : {"Initiator", "Owner"}) {
+    auto who = root.append_child(role);
+    add(who, "ID", page.owner);
+    add(who, "DisplayName", page.owner);
+  }
+  add(root, "StorageClass", "STANDARD");
+  add(root, "PartNumberMarker", std::to_string(page.marker));
+  if (!page.parts.empty()) {
+    add(root, "NextPartNumberMarker", std::to_string(page.parts.back().number));
+  }
+  add(root, "MaxParts", std::to_string(page.max_parts));
+  add(root, "IsTruncated", page.truncated ? "true" : "false");
+  for (const auto& part : page.parts) {
+    auto node = root.append_child("Part");
+    add(node, "PartNumber", std::to_string(part.number));
+    add(node, "LastModified", xml_time(part.modified));
+    add(node, "ETag", part.etag);
+    add(node, "Size", std::to_string(part.size));
+  }
+  return finish(doc);
+}
+
+std::string xml_list_uploads(const ListUploadsPage& page) {
+  pugi::xml_document doc;
+  auto root = start(doc, "ListMultipartUploadsResult");
+  add(root, "Bucket", page.bucket);
+  add(root, "KeyMarker", page.key_marker);
+  add(root, "UploadIdMarker", page.upload_id_marker);
+  if (page.truncated && !page.uploads.empty()) {
+    add(root, "NextKeyMarker", page.uploads.back().key);
+    add(root, "NextUploadIdMarker", page.uploads.back().upload_id);
+  }
+  if (!page.prefix.empty()) add(root, "Prefix", page.prefix);
+  add(root, "MaxUploads", std::to_string(page.max_uploads));
+  add(root, "IsTruncated", page.truncated ? "true" : "false");
+  for (const auto& upload : page.uploads) {
+    auto node = root.append_child("Upload");
+    add(node, "Key", upload.key);
+    add(node, "UploadId", upload.upload_id);
+    for (const char* role : {"Initiator", "Owner"}) {
+      auto who = node.append_child(role);
+      add(who, "ID", page.owner);
+      add(who, "DisplayName", page.owner);
+    }
+    add(node, "StorageClass", "STANDARD");
+    add(node, "Initiated", xml_time(upload.initiated));
+  }
+  return finish(doc);
+}
+
+std::string_view after_declaration(std::string_view document) {
+  if (document.starts_with(xml_declaration)) document.remove_prefix(xml_declaration.size());
+  return document;
 }
 
 std::string xml_copy_object(std::string_view etag, std::int64_t last_modified) {

@@ -46,6 +46,60 @@ std::string xml_initiate_upload(std::string_view bucket, std::string_view key,
 std::string xml_complete_upload(std::string_view location, std::string_view bucket,
                                 std::string_view key, std::string_view etag);
 
+// A part as ListParts shows it.
+struct PartEntry {
+  unsigned number = 0;
+  std::uint64_t size = 0;
+  std::string etag;
+  std::int64_t modified = 0;  // Unix seconds
+};
+
+// A page of ListParts: the upload it lists, the request's marker and page size, its parts
+// (ascending), and where the next page starts when it is truncated.
+struct ListPartsPage {
+  std::string bucket;
+  std::string key;
+  std::string upload_id;
+  std::string owner;
+  unsigned marker = 0;
+  std::size_t max_parts = 0;
+  std::vector<PartEntry> parts;
+  bool truncated = false;
+};
+
+// Returns the ListPartsResult of page.
+std::string xml_list_parts(const ListPartsPage& page);
+
+// An unfinished upload as ListMultipartUploads shows it.
+struct UploadEntry {
+  std::string key;
+  std::string upload_id;
+  std::int64_t initiated = 0;  // Unix seconds
+};
+
+// A page of ListMultipartUploads: the request (bucket, prefix, markers, page size), its uploads
+// (by key, then upload ID), and whether more follow the last of them.
+struct ListUploadsPage {
+  std::string bucket;
+  std::string owner;
+  std::string prefix;
+  std::string key_marker;
+  std::string upload_id_marker;
+  std::size_t max_uploads = 0;
+  std::vector<UploadEntry> uploads;
+  bool truncated = false;
+};
+
+// Returns the ListMultipartUploadsResult of page.
+std::string xml_list_uploads(const ListUploadsPage& page);
+
+// Returns document (one of the above) without its XML declaration: what follows the
+// declaration a CompleteMultipartUpload sends before its work.
+std::string_view after_declaration(std::string_view document);
+
+// The XML declaration every document starts with.
+inline constexpr std::string_view xml_declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+
 // Returns the CopyObjectResult of a copy that made etag at last_modified (Unix seconds).
 std::string xml_copy_object(std::string_view etag, std::int64_t last_modified);
 
