@@ -58,6 +58,52 @@ TEST_CASE("ListBuckets, location, multipart and copy results") {
             "</CopyObjectResult>");
 }
 
+TEST_CASE("ListParts and ListMultipartUploads results, and a document after its declaration") {
+  mkv::ListPartsPage parts;
+  parts.bucket = "b";
+  parts.key = "k&";
+  parts.upload_id = "u1";
+  parts.owner = "AKID";
+  parts.marker = 2;
+  parts.max_parts = 1;
+  parts.parts = {{3, 5, "\"e3\"", 0}};
+  parts.truncated = true;
+  const std::string who = "<ID>AKID</ID><DisplayName>AKID</DisplayName>";
+  CHECK(mkv::xml_list_parts(parts) ==
+        std::string(decl) + "<ListPartsResult" + ns +
+            "><Bucket>b</Bucket><Key>k&amp;</Key><UploadId>u1</UploadId><Initiator>" + who +
+            "</Initiator><Owner>" + who +
+            "</Owner><StorageClass>STANDARD</StorageClass><PartNumberMarker>2</PartNumberMarker>"
+            "<NextPartNumberMarker>3</NextPartNumberMarker><MaxParts>1</MaxParts>"
+            "<IsTruncated>true</IsTruncated><Part><PartNumber>3</PartNumber><LastModified>"
+            "1970-01-01T00:00:00.000Z</LastModified><ETag>\"e3\"</ETag><Size>5</Size></Part>"
+            "</ListPartsResult>");
+  mkv::ListUploadsPage uploads;
+  uploads.bucket = "b";
+  uploads.owner = "AKID";
+  uploads.prefix = "p/";
+  uploads.max_uploads = 1000;
+  uploads.uploads = {{"p/<x>", "u2", 1796094000}};
+  CHECK(mkv::xml_list_uploads(uploads) ==
+        std::string(decl) + "<ListMultipartUploadsResult" + ns +
+            "><Bucket>b</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><Prefix>p/"
+            "</Prefix>"
+            "<MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated><Upload><Key>p/&lt;x&gt;"
+            "</Key><UploadId>u2</UploadId><Initiator>" +
+            who + "</Initiator><Owner>" + who +
+            "</Owner><StorageClass>STANDARD</StorageClass><Initiated>2026-12-01T03:00:00.000Z"
+            "</Initiated></Upload></ListMultipartUploadsResult>");
+  uploads.truncated = true;
+  CHECK(mkv::xml_list_uploads(uploads).find(
+            "<NextKeyMarker>p/&lt;x&gt;</NextKeyMarker><NextUploadIdMarker>u2</"
+            "NextUploadIdMarker>") != std::string::npos);
+  // What a CompleteMultipartUpload sends after the declaration it sent first.
+  const std::string done = mkv::xml_complete_upload("l", "b", "k", "e");
+  CHECK(std::string(decl) + std::string(mkv::after_declaration(done)) == done);
+  CHECK(mkv::after_declaration(done).starts_with("<CompleteMultipartUploadResult"));
+  CHECK(mkv::after_declaration("<a/>") == "<a/>");
+}
+
 TEST_CASE("DeleteResult lists deletions unless quiet, and always the failures") {
   const std::vector<mkv::DeleteOutcome> outcomes = {
       {"a", std::nullopt}, {"b", mkv::s3_error(s3errc::internal_error, "volume down")}};

@@ -174,3 +174,88 @@ TEST_CASE("plan_complete refuses these part lists, saying why") {
   CHECK(mkv::plan_complete(std::vector<mkv::ListedPart>{{1, tag("one")}, {2, tag("two")}}, uploaded)
             .has_value());
 }
+
+TEST_CASE("an upload and its parts live under mkv's own keys, parts in numeric order") {
+  const std::string id = "0123456789abcdef0123456789abcdef";
+  CHECK(mkv::uploads_prefix("photos") == ".mkv/uploads/photos/");
+  CHECK(mkv::upload_key("photos", id) == ".mkv/uploads/photos/" + id);
+  CHECK(mkv::parts_prefix("photos", id) == ".mkv/parts/photos/" + id + "/");
+  struct Case {
+    unsigned number;
+    std::string name;
+  };
+  for (const Case& c : std::vector<Case>{{1, "00001"}, {42, "00042"}, {10000, "10000"}}) {
+    CAPTURE(c.number);
+    CHECK(mkv::part_key("photos", id, c.number) == ".mkv/parts/photos/" + id + "/" + c.name);
+    CHECK(mkv::part_number_of(c.name) == c.number);
+  }
+  // Byte order is numeric order, as ListParts and Complete need.
+  CHECK(mkv::part_key("b", id, 9) < mkv::part_key("b", id, 10));
+  CHECK(mkv::part_key("b", id, 999) < mkv::part_key("b", id, 1000));
+  for (const std::string bad : {"", "1", "0001", "000001", "00000", "10001", "0000a", "-0001"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(mkv::part_number_of(bad).has_value());
+  }
+}
+
+TEST_CASE("part_owner_of names the bucket and upload of a part's key, and nothing else") {
+  const std::string id = "0123456789abcdef0123456789abcdef";
+  CHECK(mkv::part_owner_of(mkv::part_key("b", id, 7)) == mkv::PartOwner{"b", id});
+  CHECK(mkv::part_owner_of(".mkv/parts/my-bucket/" + id + "/10000") ==
+        mkv::PartOwner{"my-bucket", id});
+  for (const std::string& bad : std::vector<std::string>{
+           ".mkv/uploads/b/" + id, ".mkv/parts/b/" + id,
+                                ".mkv/parts/b/" + id + "/", ".mkv/parts/b/" + id + "/1",
+                                ".mkv/parts//" + id + "/00001", ".mkv/parts/b/nope/00001",
+                                ".mkv/parts/b/x/" + id + "/00001", "b/" + id + "/00001"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(mkv::part_owner_of(bad).has_value());
+  }
+}
+
+TEST_CASE("an upload's record keeps its key and headers, and reads back only what it wrote") {
+  for (const mkv::UploadMeta& upload :
+       {mkv::UploadMeta{"a/b.txt", ""}, mkv::UploadMeta{"k", "{\"content-type\":\"text/plain\"}"},
+        mkv::UploadMeta{"\"quoted\" \\ key \xC3\xBC", "{}"}}) {
+    CAPTURE(upload.key);
+    CHECK(mkv::decode_upload_meta(mkv::encode_upload_meta(upload)) == upload);
+  }
+  for (const std::string bad : {"", "{", "[]", "{\"key\":1,\"meta\":\"\"}", "{\"key\":\"k\"}",
+                                "{\"meta\":\"\"}", "\"k\""}) {
+    CAPTURE(bad);
+    CHECK_FALSE(mkv::decode_upload_meta(bad).has_value());
+  }
+}
+
+TEST_CASE("uploads expire after the expiry; the sweep runs every tenth of it, 1 s to 10 min") {
+  CHECK(mkv::upload_expired(1000, 1100, 100));
+  CHECK(mkv::upload_expired(1000, 5000, 100));
+  CHECK_FALSE(mkv::upload_expired(1000, 1099, 100));
+  CHECK_FALSE(mkv::upload_expired(1000, 900, 100));  // a clock that went back
+  CHECK(mkv::upload_sweep_seconds(86400) == 600);
+  CHECK(mkv::upload_sweep_seconds(3600) == 360);
+  CHECK(mkv::upload_sweep_seconds(20) == 2);
+  CHECK(mkv::upload_sweep_seconds(2) == 1);
+  CHECK(mkv::upload_sweep_seconds(1) == 1);
+}
+
+TEST_CASE("ListParts and ListMultipartUploads page sizes and the part marker") {
+  CHECK(mkv::parse_page_size(std::nullopt, "max-parts").value() == 1000);
+  CHECK(mkv::parse_page_size("7", "max-parts").value() == 7);
+  CHECK(mkv::parse_page_size("0", "max-parts").value() == 0);
+  CHECK(mkv::parse_page_size("5000", "max-parts").value() == 1000);
+  CHECK(mkv::parse_page_size("99999999999999999999", "max-parts").value() == 1000);
+  for (const std::string bad : {"", "-1", "1.5", "x", " 1"}) {
+    CAPTURE(bad);
+    const auto n = mkv::parse_page_size(std::string_view(bad), "max-uploads");
+    REQUIRE_FALSE(n.has_value());
+    CHECK(n.error() ==
+          mkv::s3_error(s3errc::invalid_argument, "max-uploads must be a whole number"));
+  }
+  CHECK(mkv::parse_part_marker(std::nullopt).value() == 0);
+  CHECK(mkv::parse_part_marker("").value() == 0);
+  CHECK(mkv::parse_part_marker("0").value() == 0);
+  CHECK(mkv::parse_part_marker("12").value() == 12);
+  CHECK_FALSE(mkv::parse_part_marker("10001").has_value());
+  CHECK_FALSE(mkv::parse_part_marker("a").has_value());
+}
