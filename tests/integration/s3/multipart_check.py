@@ -10,7 +10,7 @@
 #                             in the index (through the native listing on NATIVE_PORT)
 #   abort KEY                 AbortMultipartUpload, and uploads that do not exist
 #   expiry KEY                an upload with one part disappears by itself (serve was started
-#                             with --s3-upload-expiry 2)
+#                             with --s3-upload-expiry 4)
 #   begin KEY                 creates an upload and uploads part 1 (5 MiB): prints "upload ID"
 #   finish KEY ID             after a restart: the upload and part 1 are still there; uploads
 #                             part 2 and completes; prints "object-md5 HEX"
@@ -124,7 +124,18 @@ def api(key):
     assert (key, upload_id) in uploads(), uploads()
     assert uploads(Prefix="no-such-prefix/") == [], uploads(Prefix="no-such-prefix/")
     assert (key, upload_id) in uploads(Prefix=key[:2]), uploads(Prefix=key[:2])
-    print("while uploading, the native listing holds", native_keys())
+    # The parts are blobs in the index (mkv/s3_multipart.h: under .mkv/parts/), which the
+    # native listing shows; S3 shows neither them nor the object before Complete.
+    keys = native_keys()
+    assert any(k.startswith(".mkv/parts/") for k in keys), keys
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert names == [bucket], names
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert listed == ["seed"], listed
+    expect_error("NoSuchKey", 404, s3.get_object, Bucket=bucket, Key=key)
+    for bad in [0, 10001]:
+        expect_error("InvalidArgument", 400, s3.upload_part, Bucket=bucket, Key=key,
+                     UploadId=upload_id, PartNumber=bad, Body=b"x")
 
     # Part 2 again, other bytes: it replaces the first part 2.
     second = b"part two, uploaded again with other bytes"
@@ -148,6 +159,27 @@ def api(key):
                  listed=[(1, small_etags[0]), (2, small_etags[1])])
     assert sorted(uploads()) == sorted([(key, upload_id), (small_key, small_id)]), uploads()
     assert len(parts(key, upload_id)) == 2
+
+    # Pages of one: parts by number, uploads by key.
+    page = s3.list_parts(Bucket=bucket, Key=key, UploadId=upload_id, MaxParts=1)
+    assert [p["PartNumber"] for p in page["Parts"]] == [1] and page["IsTruncated"], page
+    page = s3.list_parts(Bucket=bucket, Key=key, UploadId=upload_id, MaxParts=1,
+                         PartNumberMarker=page["NextPartNumberMarker"])
+    assert [p["PartNumber"] for p in page["Parts"]] == [2] and not page["IsTruncated"], page
+    page = s3.list_multipart_uploads(Bucket=bucket, MaxUploads=1)
+    assert [u["UploadId"] for u in page["Uploads"]] == [upload_id] and page["IsTruncated"], page
+    page = s3.list_multipart_uploads(Bucket=bucket, MaxUploads=1, KeyMarker=page["NextKeyMarker"],
+                                     UploadIdMarker=page["NextUploadIdMarker"])
+    assert [u["UploadId"] for u in page["Uploads"]] == [small_id], page
+    assert not page["IsTruncated"], page
+
+    # A part whose bytes are not what Content-MD5 says is refused and replaces nothing.
+    expect_error("BadDigest", 400, s3.upload_part, Bucket=bucket, Key=key, UploadId=upload_id,
+                 PartNumber=2, Body=b"corrupted", ContentMD5="AAAAAAAAAAAAAAAAAAAAAA==")
+    assert parts(key, upload_id)[1] == (2, len(second), second_etag), parts(key, upload_id)
+    # An upload completes only into its own key.
+    expect_error("NoSuchUpload", 404, complete, key=key + "-other", upload_id=upload_id,
+                 listed=[(1, first_etag), (2, second_etag)])
 
     done = complete(key, upload_id, [(1, first_etag), (2, second_etag)])
     assert done["ETag"] == multipart_etag([first, second]), (done["ETag"], multipart_etag([first, second]))
@@ -175,6 +207,25 @@ def api(key):
     keys = native_keys()
     assert sorted(keys) == sorted([bucket + "/seed", bucket + "/" + key]), keys
     print("object-md5", hashlib.md5(first + second).hexdigest())
+
+    # The object is one like any other: listed with its size and ETag, conditions compare that
+    # ETag, a range reads across the parts' boundary.
+    listed = {o["Key"]: o for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert listed[key]["ETag"] == done["ETag"] and listed[key]["Size"] == len(first + second), listed
+    expect_error("304", 304, s3.get_object, Bucket=bucket, Key=key, IfNoneMatch=done["ETag"])
+    assert s3.get_object(Bucket=bucket, Key=key, IfMatch=done["ETag"])["Body"].read() == first + second
+    boundary = "bytes=%d-%d" % (len(first) - 3, len(first) + 2)
+    got = s3.get_object(Bucket=bucket, Key=key, Range=boundary)["Body"].read()
+    assert got == (first + second)[len(first) - 3:len(first) + 3], got
+    # A copy is one new blob, and its ETag the MD5 of its bytes (as S3 has it); so is the ETag
+    # of the object overwritten by one PutObject.
+    whole = quoted_md5(first + second)
+    copied = s3.copy_object(Bucket=bucket, Key=key + "-copy", CopySource={"Bucket": bucket, "Key": key})
+    assert copied["CopyObjectResult"]["ETag"] == whole, (copied["CopyObjectResult"]["ETag"], whole)
+    assert s3.head_object(Bucket=bucket, Key=key + "-copy")["ETag"] == whole
+    put = s3.put_object(Bucket=bucket, Key=key, Body=b"one PutObject")
+    assert put["ETag"] == quoted_md5(b"one PutObject"), put["ETag"]
+    assert s3.head_object(Bucket=bucket, Key=key)["ETag"] == put["ETag"]
 
 
 def abort(key):
