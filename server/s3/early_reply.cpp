@@ -30,7 +30,7 @@ net::awaitable<void> EarlyReply::send(std::string_view text) {
 
 net::awaitable<void> EarlyReply::keep_alive() {
   if (!started_ || failed_) co_return;
-  if (std::chrono::steady_clock::now() - last_write_ < keep_alive_interval) co_return;
+  if (std::chrono::steady_clock::now() - last_write_ < interval_) co_return;
   co_await send(" ");
 }
 

@@ -22,16 +22,20 @@ class EarlyReply {
   static constexpr std::chrono::seconds keep_alive_interval{10};
 
   // Writes to the connection's stream, each write within timeout; version and keep_alive are
-  // the request's.
+  // the request's; a space goes out after interval of silence.
   EarlyReply(beast::tcp_stream& stream, std::chrono::seconds timeout, unsigned version,
-             bool keep_alive)
-      : stream_(stream), timeout_(timeout), version_(version), keep_alive_(keep_alive) {}
+             bool keep_alive, std::chrono::milliseconds interval = keep_alive_interval)
+      : stream_(stream),
+        timeout_(timeout),
+        version_(version),
+        keep_alive_(keep_alive),
+        interval_(interval) {}
 
   // Sends head's status and fields (its body is ignored; the body follows in chunks).
   net::awaitable<void> start(Reply head);
   // Sends text as the next piece of the body.
   net::awaitable<void> send(std::string_view text);
-  // Sends a space if the body has been silent for keep_alive_interval.
+  // Sends a space if the body has been silent for the interval.
   net::awaitable<void> keep_alive();
   // Ends the body.
   net::awaitable<void> finish();
@@ -49,6 +53,7 @@ class EarlyReply {
   std::chrono::seconds timeout_;
   unsigned version_;
   bool keep_alive_;
+  std::chrono::milliseconds interval_;
   bool started_ = false;
   bool failed_ = false;
   std::chrono::steady_clock::time_point last_write_{};
