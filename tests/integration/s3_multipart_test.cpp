@@ -3,7 +3,8 @@
 // parts on their own; every multipart call by hand and its errors (boto3, through
 // tests/integration/s3/multipart_check.py); what a completed upload leaves (one object, read
 // through S3 and through the native 302, and no parts in the index or on the volumes); aborted
-// and expired uploads; an upload that outlives a restart of serve.
+// and expired uploads; an upload that outlives a restart of serve, and one whose Complete failed
+// (volumes down, the <Error> sent in the early 200) and completes once they are back.
 #include "s3_cluster.h"
 
 #include "mkv/checksum.h"
@@ -225,6 +226,45 @@ TEST_CASE("an upload outlives a restart of serve and completes after it") {
   REQUIRE(md5.size() == 32);
   CHECK(mkv::to_hex(mkv::md5_of(c.fetch("/b/restart/object.bin"))) == md5);
   CHECK(files_besides(c, {"b/seed", "b/restart/object.bin"}).empty());
+}
+
+TEST_CASE("a Complete that fails with volumes down keeps the upload; it completes later") {
+  S3Cluster s3;
+  Cluster& c = s3.cluster;
+  REQUIRE(c.put("/b/seed", "seed").status == 201);
+  const auto begun = check_script(s3, "begin", {"down/object.bin"});
+  CAPTURE(begun.out);
+  CAPTURE(begun.err);
+  REQUIRE(begun.exit_code == 0);
+  const std::string upload_id = printed(begun.out, "upload");
+  REQUIRE(upload_id.size() == 32);
+
+  // Two of three volumes down: the object's placement (r=2) has one of them.
+  c.volumes[0]->stop();
+  c.volumes[1]->stop();
+  const auto failed = check_script(s3, "unfinishable", {"down/object.bin", upload_id});
+  CAPTURE(failed.out);
+  CAPTURE(failed.err);
+  CAPTURE(c.server->log());
+  CHECK(failed.exit_code == 0);
+  c.volumes[0]->start();
+  c.volumes[1]->start();
+  std::string health;
+  for (int i = 0; i < 150; ++i) {
+    health = c.get("/.mkv/health").body;
+    if (!contains(health, "down") && !contains(health, "unwritable")) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  CAPTURE(health);
+
+  const auto finished = check_script(s3, "finish", {"down/object.bin", upload_id});
+  CAPTURE(finished.out);
+  CAPTURE(finished.err);
+  REQUIRE(finished.exit_code == 0);
+  const std::string md5 = printed(finished.out, "object-md5");
+  REQUIRE(md5.size() == 32);
+  CHECK(mkv::to_hex(mkv::md5_of(c.fetch("/b/down/object.bin"))) == md5);
+  CHECK(files_besides(c, {"b/seed", "b/down/object.bin"}).empty());
 }
 
 TEST_CASE("rclone uploads in parts above its cutoff; check passes; the copy down is the same") {

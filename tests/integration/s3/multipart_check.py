@@ -12,6 +12,8 @@
 #   expiry KEY                an upload with one part disappears by itself (serve was started
 #                             with --s3-upload-expiry 4)
 #   begin KEY                 creates an upload and uploads part 1 (5 MiB): prints "upload ID"
+#   unfinishable KEY ID       with volumes down, Complete (part 1 alone) fails and keeps the
+#                             upload and its part
 #   finish KEY ID             after a restart: the upload and part 1 are still there; uploads
 #                             part 2 and completes; prints "object-md5 HEX"
 import hashlib
@@ -283,6 +285,24 @@ def begin(key):
     print("upload", upload_id)
 
 
+def unfinishable(key, upload_id):
+    first = pattern(5 * MiB)
+    bodies = []
+    s3.meta.events.register("after-call.s3.CompleteMultipartUpload",
+                            lambda http_response, **kwargs: bodies.append(http_response.content))
+    try:
+        complete(key, upload_id, [(1, quoted_md5(first))])
+        raise AssertionError("Complete succeeded with the volumes down")
+    except botocore.exceptions.ClientError as e:
+        # The error came after the 200 (botocore 1.29 then says only "Unknown"): the body is the
+        # XML declaration, maybe spaces, and an <Error>.
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 200, e.response
+        assert bodies and b"<Error><Code>ServiceUnavailable</Code>" in bodies[-1], bodies
+    assert uploads() == [(key, upload_id)], uploads()
+    assert parts(key, upload_id) == [(1, len(first), quoted_md5(first))], parts(key, upload_id)
+    expect_error("NoSuchKey", 404, s3.get_object, Bucket=bucket, Key=key)
+
+
 def finish(key, upload_id):
     first = pattern(5 * MiB)
     assert uploads() == [(key, upload_id)], uploads()
@@ -299,5 +319,5 @@ def finish(key, upload_id):
 
 
 {"transfer": transfer, "api": api, "abort": abort, "expiry": expiry, "begin": begin,
- "finish": finish}[mode](*args)
+ "unfinishable": unfinishable, "finish": finish}[mode](*args)
 print(mode + ": ok")
