@@ -9,11 +9,13 @@
 #include "s3/parts_body.h"
 #include "s3/reply.h"
 #include "s3/xml.h"
+#include "volume/client.h"
 
 #include "mkv/object_etag.h"
 #include "mkv/object_meta.h"
 #include "mkv/s3_multipart.h"
 #include "mkv/s3_names.h"
+#include "mkv/volume.h"
 
 #include <algorithm>
 #include <array>
@@ -96,9 +98,10 @@ net::awaitable<S3Result<void>> remove_key(App& app, std::string key) {
   co_return S3Result<void>{};
 }
 
-// Deletes an upload: its record first (so it is gone for every request at once), then its parts.
-// A part left behind (a failed delete, an UploadPart racing the abort) is removed by the expiry
-// sweep, as a part whose upload is gone.
+// Deletes an upload: its record first (so it is gone for every request at once), then its
+// parts, then (best effort) the parts' directory on each volume that held one, which nginx
+// leaves behind empty. A part left behind (a failed delete, an UploadPart racing the abort) is
+// removed by the expiry sweep, as a part whose upload is gone.
 net::awaitable<S3Result<void>> remove_upload(App& app, std::string_view bucket,
                                              std::string_view id) {
   if (auto removed = co_await remove_key(app, upload_key(bucket, id)); !removed) {
@@ -106,9 +109,20 @@ net::awaitable<S3Result<void>> remove_upload(App& app, std::string_view bucket,
   }
   auto parts = parts_of(app, bucket, id);
   if (!parts) co_return parts.error();
+  std::vector<std::string> volumes;
   for (auto& [number, entry] : *parts) {
+    volumes.insert(volumes.end(), entry.record.volumes.begin(), entry.record.volumes.end());
     if (auto removed = co_await remove_key(app, std::move(entry.key)); !removed) {
       co_return removed.error();
+    }
+  }
+  std::sort(volumes.begin(), volumes.end());
+  volumes.erase(std::unique(volumes.begin(), volumes.end()), volumes.end());
+  std::string directory = parts_prefix(bucket, id);
+  directory.pop_back();  // the directory's key, without its '/'
+  for (const auto& url : volumes) {
+    if (auto pool = app.volumes.pool(url)) {
+      (void)co_await volume_delete(**pool, volume_directory_target((*pool)->volume(), directory));
     }
   }
   co_return S3Result<void>{};
