@@ -3,8 +3,9 @@
 // parts on their own; every multipart call by hand and its errors (boto3, through
 // tests/integration/s3/multipart_check.py); what a completed upload leaves (one object, read
 // through S3 and through the native 302, and no parts in the index or on the volumes); aborted
-// and expired uploads; an upload that outlives a restart of serve, and one whose Complete failed
-// (volumes down, the <Error> sent in the early 200) and completes once they are back.
+// and expired uploads; an upload that outlives a restart (and a kill -9) of serve, and one whose
+// Complete failed (volumes down, the <Error> sent in the early 200) and completes once they are
+// back; a key with odd characters; two Completes at once.
 #include "s3_cluster.h"
 
 #include "mkv/checksum.h"
@@ -228,7 +229,58 @@ TEST_CASE("an upload outlives a restart of serve and completes after it") {
   CHECK(files_besides(c, {"b/seed", "b/restart/object.bin"}).empty());
 }
 
-TEST_CASE("a Complete that fails with volumes down keeps the upload; it completes later") {
+TEST_CASE("an upload outlives a kill -9 of serve") {
+  S3Cluster s3;
+  Cluster& c = s3.cluster;
+  REQUIRE(c.put("/b/seed", "seed").status == 201);
+  const auto begun = check_script(s3, "begin", {"crash/object.bin"});
+  CAPTURE(begun.out);
+  CAPTURE(begun.err);
+  CAPTURE(c.server->log());
+  REQUIRE(begun.exit_code == 0);
+  const std::string upload_id = printed(begun.out, "upload");
+  REQUIRE(upload_id.size() == 32);
+  c.server->kill9();
+  c.server->start();
+  for (int i = 0; i < 100 && !accepts_connections(s3.s3_port); ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  const auto finished = check_script(s3, "finish", {"crash/object.bin", upload_id});
+  CAPTURE(finished.out);
+  CAPTURE(finished.err);
+  REQUIRE(finished.exit_code == 0);
+  CHECK(files_besides(c, {"b/seed", "b/crash/object.bin"}).empty());
+}
+
+TEST_CASE("a key with a space, UTF-8 and a plus uploads in parts and lists back exactly") {
+  S3Cluster s3;
+  Cluster& c = s3.cluster;
+  REQUIRE(c.put("/b/seed", "seed").status == 201);
+  const auto result = check_script(s3, "odd",
+                                   {"dir with space/\xC3\xBC"
+                                    "ber+plus.bin"});
+  CAPTURE(result.out);
+  CAPTURE(result.err);
+  CAPTURE(c.server->log());
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, "odd: ok"));
+  CHECK(c.get("/b/dir%20with%20space/%C3%BCber+plus.bin").status == 302);
+}
+
+TEST_CASE("two Completes of one upload at once: one object, whole, and nothing left") {
+  S3Cluster s3;
+  Cluster& c = s3.cluster;
+  REQUIRE(c.put("/b/seed", "seed").status == 201);
+  const auto result = check_script(s3, "racing", {"race/object.bin"});
+  CAPTURE(result.out);
+  CAPTURE(result.err);
+  CAPTURE(c.server->log());
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, "racing: ok"));
+  CHECK(files_besides(c, {"b/seed", "b/race/object.bin"}).empty());
+}
+
+TEST_CASE("a Complete that fails (its part's volumes down) keeps the upload; it completes later") {
   S3Cluster s3;
   Cluster& c = s3.cluster;
   REQUIRE(c.put("/b/seed", "seed").status == 201);
@@ -239,16 +291,16 @@ TEST_CASE("a Complete that fails with volumes down keeps the upload; it complete
   const std::string upload_id = printed(begun.out, "upload");
   REQUIRE(upload_id.size() == 32);
 
-  // Two of three volumes down: the object's placement (r=2) has one of them.
-  c.volumes[0]->stop();
-  c.volumes[1]->stop();
+  // The volumes that hold part 1 down: Complete cannot read it.
+  const auto holders = c.holders(".mkv/parts/b/" + upload_id + "/00001");
+  REQUIRE(holders.size() == 2);
+  for (const std::size_t v : holders) c.volumes[v]->stop();
   const auto failed = check_script(s3, "unfinishable", {"down/object.bin", upload_id});
   CAPTURE(failed.out);
   CAPTURE(failed.err);
   CAPTURE(c.server->log());
   CHECK(failed.exit_code == 0);
-  c.volumes[0]->start();
-  c.volumes[1]->start();
+  for (const std::size_t v : holders) c.volumes[v]->start();
   std::string health;
   for (int i = 0; i < 150; ++i) {
     health = c.get("/.mkv/health").body;
