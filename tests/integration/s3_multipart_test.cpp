@@ -5,7 +5,7 @@
 // through S3 and through the native 302, and no parts in the index or on the volumes); aborted
 // and expired uploads; an upload that outlives a restart (and a kill -9) of serve, and one whose
 // Complete failed (volumes down, the <Error> sent in the early 200) and completes once they are
-// back; a key with odd characters; two Completes at once.
+// back; gc in the middle of an upload; a key with odd characters; two Completes at once.
 #include "s3_cluster.h"
 
 #include "mkv/checksum.h"
@@ -250,6 +250,30 @@ TEST_CASE("an upload outlives a kill -9 of serve") {
   CAPTURE(finished.err);
   REQUIRE(finished.exit_code == 0);
   CHECK(files_besides(c, {"b/seed", "b/crash/object.bin"}).empty());
+}
+
+TEST_CASE("gc (grace 0) in the middle of an upload keeps its parts") {
+  S3Cluster s3;
+  Cluster& c = s3.cluster;
+  REQUIRE(c.put("/b/seed", "seed").status == 201);
+  const auto begun = check_script(s3, "begin", {"gc/object.bin"});
+  CAPTURE(begun.out);
+  CAPTURE(begun.err);
+  REQUIRE(begun.exit_code == 0);
+  const std::string upload_id = printed(begun.out, "upload");
+  REQUIRE(upload_id.size() == 32);
+  const auto gc =
+      run({"-d", c.db().string(), "-v", join_urls(c.urls()), "-r", "2", "gc", "--grace", "0"});
+  CAPTURE(gc.out);
+  CAPTURE(gc.err);
+  CAPTURE(c.server->log());
+  REQUIRE(gc.exit_code == 0);
+  CHECK(c.holders(".mkv/parts/b/" + upload_id + "/00001").size() == 2);
+  const auto finished = check_script(s3, "finish", {"gc/object.bin", upload_id});
+  CAPTURE(finished.out);
+  CAPTURE(finished.err);
+  REQUIRE(finished.exit_code == 0);
+  CHECK(files_besides(c, {"b/seed", "b/gc/object.bin"}).empty());
 }
 
 TEST_CASE("a key with a space, UTF-8 and a plus uploads in parts and lists back exactly") {
