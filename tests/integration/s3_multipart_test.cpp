@@ -106,7 +106,7 @@ TEST_CASE("the AWS CLI uploads a 20 MiB file in parts; it reads back through S3 
   const fs::path file = s3.config.path() / "big.bin";
   write_file(file, bytes);
 
-  auto up = s3.aws({"s3", "cp", file.string(), "s3://b/cli/big.bin"});
+  auto up = s3.aws({"s3", "cp", "--no-progress", file.string(), "s3://b/cli/big.bin"});
   CAPTURE(up.out);
   CAPTURE(up.err);
   CAPTURE(c.server->log());
@@ -125,7 +125,7 @@ TEST_CASE("the AWS CLI uploads a 20 MiB file in parts; it reads back through S3 
   CHECK(contains(listed.out, cli_etag(multipart_etag(bytes, 8 * MiB))));
 
   const fs::path back = s3.config.path() / "back.bin";
-  auto down = s3.aws({"s3", "cp", "s3://b/cli/big.bin", back.string()});
+  auto down = s3.aws({"s3", "cp", "--no-progress", "s3://b/cli/big.bin", back.string()});
   CAPTURE(down.err);
   REQUIRE(down.exit_code == 0);
   CHECK(read_file(back) == bytes);
@@ -134,6 +134,15 @@ TEST_CASE("the AWS CLI uploads a 20 MiB file in parts; it reads back through S3 
   CHECK(c.fetch("/b/cli/big.bin") == bytes);
   CHECK(c.holders("b/cli/big.bin").size() == 2);
   CHECK(files_besides(c, {"b/seed", "b/cli/big.bin"}).empty());
+
+  // verify checks the blob against its record's MD5 (of all its bytes) and leaves the ETag.
+  const auto verify = run({"-d", c.db().string(), "-v", join_urls(c.urls()), "-r", "2", "verify"});
+  CAPTURE(verify.out);
+  CAPTURE(verify.err);
+  CHECK(verify.exit_code == 0);
+  CHECK(contains(verify.err, "good copies: 4\n"));
+  CHECK(contains(verify.err, "0 bad, 0 repaired"));
+  CHECK(c.head("/b/cli/big.bin").header("etag") == "\"" + multipart_etag(bytes, 8 * MiB) + "\"");
 }
 
 TEST_CASE("boto3's upload_file and download_file go in parts and keep the type and metadata") {
