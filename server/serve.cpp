@@ -10,7 +10,7 @@
 #include "http/listener.h"
 #include "log.h"
 #include "s3/connection.h"
-#include "s3/handlers.h"
+#include "s3/uploads.h"
 #include "s3/service.h"
 
 #include "mkv_config.h"

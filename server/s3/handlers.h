@@ -71,10 +71,6 @@ net::awaitable<S3Result<Reply>> handle_object_op(S3Request& request);
 // CreateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload, ListParts,
 // ListMultipartUploads.
 net::awaitable<S3Result<Reply>> handle_multipart_op(S3Request& request);
-// Removes unfinished multipart uploads older than --s3-upload-expiry with their parts, and
-// parts as old whose upload is gone (an UploadPart racing an abort), every tenth of the expiry
-// (1 s to 10 min) until serve stops. Runs inside serve while the S3 API is on.
-net::awaitable<void> expire_uploads(App& app);
 // Streams the request's body to native the way PutObject reads it (plain or aws-chunked, its
 // signed SHA-256, Content-MD5 and x-amz-checksum-* checked before its last byte is stored), with
 // meta as the record's meta; the reply carries the ETag (and the checksum S3 echoes).

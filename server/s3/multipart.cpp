@@ -8,14 +8,13 @@
 #include "api/handlers.h"
 #include "s3/parts_body.h"
 #include "s3/reply.h"
+#include "s3/uploads.h"
 #include "s3/xml.h"
-#include "volume/client.h"
 
 #include "mkv/object_etag.h"
 #include "mkv/object_meta.h"
 #include "mkv/s3_multipart.h"
 #include "mkv/s3_names.h"
-#include "mkv/volume.h"
 
 #include <algorithm>
 #include <array>
@@ -31,8 +30,6 @@ namespace {
 
 // The largest CompleteMultipartUpload body mkv reads (10000 parts listed take about 1 MB).
 constexpr std::size_t max_complete_body = 4 * 1024 * 1024;
-// How many index entries one read of a listing takes.
-constexpr std::size_t scan_page = 1000;
 
 S3Error no_such_upload(std::string_view id) {
   return s3_error(s3errc::no_such_upload,
@@ -57,75 +54,6 @@ S3Result<Upload> upload_of(const S3Request& request) {
   auto meta = decode_upload_meta((*record)->meta);
   if (!meta || meta->key != request.key) return no_such_upload(id);
   return Upload{id, std::move(*meta), std::move(**record)};
-}
-
-// Calls visit(entry) for every index entry under prefix, in key order, a page at a time (so
-// memory does not grow with their number); stops early when visit returns false.
-template <typename Visit>
-S3Result<void> scan_prefix(App& app, const std::string& prefix, std::string from, Visit visit) {
-  if (from < prefix) from = prefix;
-  for (;;) {
-    auto entries = app.index.scan(from, scan_page);
-    if (!entries) return s3_error_of(entries.error());
-    for (auto& entry : *entries) {
-      if (!entry.key.starts_with(prefix)) return {};
-      from = entry.key + '\0';
-      if (!visit(std::move(entry))) return {};
-    }
-    if (entries->size() < scan_page) return {};
-  }
-}
-
-// Returns the parts of an upload as the index records them: each part's number and entry.
-S3Result<std::vector<std::pair<unsigned, Entry>>> parts_of(App& app, std::string_view bucket,
-                                                           std::string_view id) {
-  const std::string prefix = parts_prefix(bucket, id);
-  std::vector<std::pair<unsigned, Entry>> parts;
-  auto scanned = scan_prefix(app, prefix, prefix, [&](Entry entry) {
-    if (const auto number = part_number_of(std::string_view(entry.key).substr(prefix.size()))) {
-      parts.emplace_back(*number, std::move(entry));
-    }
-    return true;
-  });
-  if (!scanned) return scanned.error();
-  return parts;
-}
-
-// Deletes a key, counting an absent one as deleted.
-net::awaitable<S3Result<void>> remove_key(App& app, std::string key) {
-  auto removed = co_await handle_delete(app, std::move(key), Conditions{});
-  if (!removed && removed.error().code != errc::not_found) co_return s3_error_of(removed.error());
-  co_return S3Result<void>{};
-}
-
-// Deletes an upload: its record first (so it is gone for every request at once), then its
-// parts, then (best effort) the parts' directory on each volume that held one, which nginx
-// leaves behind empty. A part left behind (a failed delete, an UploadPart racing the abort) is
-// removed by the expiry sweep, as a part whose upload is gone.
-net::awaitable<S3Result<void>> remove_upload(App& app, std::string_view bucket,
-                                             std::string_view id) {
-  if (auto removed = co_await remove_key(app, upload_key(bucket, id)); !removed) {
-    co_return removed.error();
-  }
-  auto parts = parts_of(app, bucket, id);
-  if (!parts) co_return parts.error();
-  std::vector<std::string> volumes;
-  for (auto& [number, entry] : *parts) {
-    volumes.insert(volumes.end(), entry.record.volumes.begin(), entry.record.volumes.end());
-    if (auto removed = co_await remove_key(app, std::move(entry.key)); !removed) {
-      co_return removed.error();
-    }
-  }
-  std::sort(volumes.begin(), volumes.end());
-  volumes.erase(std::unique(volumes.begin(), volumes.end()), volumes.end());
-  std::string directory = parts_prefix(bucket, id);
-  directory.pop_back();  // the directory's key, without its '/'
-  for (const auto& url : volumes) {
-    if (auto pool = app.volumes.pool(url)) {
-      (void)co_await volume_delete(**pool, volume_directory_target((*pool)->volume(), directory));
-    }
-  }
-  co_return S3Result<void>{};
 }
 
 // Returns a new upload ID, from the system's random device.
@@ -317,68 +245,7 @@ S3Result<Reply> list_uploads(S3Request& request) {
   return reply;
 }
 
-// Removes, from one page of the index under root after from, the uploads (root uploads_root)
-// or orphaned parts (root parts_root) older than expiry at now; returns where the next page
-// starts, or nothing after the last.
-net::awaitable<std::optional<std::string>> expire_page(App& app, std::string_view root,
-                                                       std::string from, std::int64_t now,
-                                                       std::int64_t expiry) {
-  auto entries = app.index.scan(from, scan_page);
-  if (!entries) co_return std::nullopt;  // the next sweep tries again
-  std::optional<PartOwner> checked;  // the upload the last part belonged to, and whether it lives
-  bool lives = false;
-  for (const Entry& entry : *entries) {
-    if (!entry.key.starts_with(root)) co_return std::nullopt;
-    from = entry.key + '\0';
-    if (!upload_expired(entry.record.modified, now, expiry)) continue;
-    if (root == uploads_root) {
-      const std::string_view rest = std::string_view(entry.key).substr(root.size());
-      const auto slash = rest.find('/');
-      if (slash == std::string_view::npos) continue;
-      co_await remove_upload(app, rest.substr(0, slash), rest.substr(slash + 1));
-      continue;
-    }
-    const auto owner = part_owner_of(entry.key);
-    if (!owner) continue;
-    if (owner != checked) {
-      auto upload = app.index.get(upload_key(owner->bucket, owner->id));
-      if (!upload) co_return std::nullopt;
-      checked = owner;
-      lives = upload->has_value();
-    }
-    if (!lives) co_await remove_key(app, entry.key);
-  }
-  if (entries->size() < scan_page) co_return std::nullopt;
-  co_return from;
-}
-
 }  // namespace
-
-net::awaitable<void> expire_uploads(App& app) {
-  if (!app.gate.enter()) co_return;  // the stop waits for a sweep in progress
-  const std::int64_t expiry = app.settings.s3.upload_expiry.count();
-  const auto interval = std::chrono::seconds(upload_sweep_seconds(expiry));
-  net::steady_timer wait(co_await net::this_coro::executor);
-  while (!app.gate.closed()) {
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
-    for (const std::string_view root : {uploads_root, parts_root}) {
-      std::optional<std::string> from = std::string(root);
-      while (from && !app.gate.closed()) {
-        from = co_await expire_page(app, root, std::move(*from), now, expiry);
-      }
-    }
-    // Wait for the interval, looking at the gate often so a stop is not held up.
-    const auto due = std::chrono::steady_clock::now() + interval;
-    while (!app.gate.closed() && std::chrono::steady_clock::now() < due) {
-      wait.expires_after(std::min<std::chrono::steady_clock::duration>(
-          std::chrono::milliseconds(50), due - std::chrono::steady_clock::now()));
-      co_await wait.async_wait(as_values);
-    }
-  }
-  app.gate.leave();
-}
 
 net::awaitable<S3Result<Reply>> handle_multipart_op(S3Request& request) {
   switch (request.op) {
