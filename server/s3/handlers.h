@@ -77,7 +77,7 @@ net::awaitable<S3Result<Reply>> handle_multipart_op(S3Request& request);
 net::awaitable<S3Result<Reply>> put_request_body(S3Request& request, std::string native,
                                                  Conditions conditions, std::string meta);
 // Returns a started download of the object at native (or of its range) from the first of its
-// copies that answers with it, or InternalError saying what each copy answered.
+// copies that answers with it, or ServiceUnavailable saying what each copy answered.
 net::awaitable<S3Result<std::unique_ptr<Download>>> open_copy(App& app, const std::string& native,
                                                               const Record& record,
                                                               std::optional<ByteRange> range);

@@ -322,8 +322,9 @@ net::awaitable<S3Result<std::unique_ptr<Download>>> open_copy(App& app, const st
     failures +=
         url + (status ? " answered " + std::to_string(*status) : ": " + status.error().detail);
   }
-  co_return s3_error(s3errc::internal_error,
-                     "no copy of the object could be read (" + failures + ")");
+  // Volumes that cannot give the blob now, like the native API's 502/503: clients retry it.
+  co_return s3_error(s3errc::service_unavailable,
+                     "no copy of the object could be read now (" + failures + ")");
 }
 
 net::awaitable<S3Result<ObjectStream>> open_object(S3Request& request) {

@@ -91,7 +91,6 @@ struct S3Cluster {
         "RCLONE_CONFIG_MKV_SECRET_ACCESS_KEY=" + std::string(secret_key),
         "RCLONE_CONFIG_MKV_ENDPOINT=" + endpoint(),
         "RCLONE_CONFIG_MKV_REGION=us-east-1",
-        "RCLONE_CONFIG_MKV_UPLOAD_CUTOFF=5G",
         "/usr/bin/rclone"};
     all.insert(all.end(), args.begin(), args.end());
     return run_program("/usr/bin/env", all, std::chrono::seconds(120));
@@ -101,10 +100,9 @@ struct S3Cluster {
   RunResult s3cmd(std::vector<std::string> args) const {
     const std::filesystem::path file = config.path() / "s3cfg";
     const std::string host = "127.0.0.1:" + std::to_string(s3_port);
-    write_private(file,
-                  "[default]\naccess_key = " + std::string(access_key) + "\nsecret_key = " +
-                      secret_key + "\nhost_base = " + host + "\nhost_bucket = " + host +
-                      "\nuse_https = False\nsignature_v2 = False\nenable_multipart = False\n");
+    write_private(file, "[default]\naccess_key = " + std::string(access_key) + "\nsecret_key = " +
+                            secret_key + "\nhost_base = " + host + "\nhost_bucket = " + host +
+                            "\nuse_https = False\nsignature_v2 = False\n");
     std::vector<std::string> all = {"--config", file.string()};
     all.insert(all.end(), args.begin(), args.end());
     return run_program("/usr/bin/s3cmd", all, std::chrono::seconds(120));
