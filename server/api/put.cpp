@@ -3,6 +3,7 @@
 // lost (mkv/rollback.h has the decisions).
 #include "handlers.h"
 
+#include "clock.h"
 #include "copies.h"
 #include "log.h"
 #include "overwrite.h"
@@ -206,13 +207,6 @@ net::awaitable<Result<FanOut>> fan_out(App& app, BodySource& body, std::string k
   co_return out;
 }
 
-// Returns the time now in seconds since the epoch.
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Deletes what a failed PUT wrote, then releases the key's lock.
 net::awaitable<void> undo_then_unlock([[maybe_unused]] KeyGuard guard,
                                       std::vector<Destination> written) {
@@ -292,7 +286,7 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions c
                                 ", the body's MD5 is " + to_hex(fan->md5));
   }
 
-  Record record{std::move(*placement), fan->size, fan->md5, now_seconds(), options.meta};
+  Record record{std::move(*placement), fan->size, fan->md5, unix_seconds(), options.meta};
   Write commit{key, record, Expected::current(*existing)};
   if (off_placement) commit.repair = RepairMark::set;
   if (mode == PutMode::staged) {

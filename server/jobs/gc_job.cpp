@@ -2,6 +2,7 @@
 // the orphans the listings turn up, deletions first so that the orphans waiting stay few.
 #include "gc_job.h"
 
+#include "clock.h"
 #include "run_all.h"
 #include "volume/staging.h"
 
@@ -35,12 +36,6 @@ struct GcStep {
   std::vector<std::string>& notes;
   net::steady_timer wake;  // idle workers wait on it (it never expires); cancelled on news
 };
-
-// Returns this machine's time, seconds since the epoch.
-std::int64_t local_seconds() {
-  using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-}
 
 // Returns the request target of orphan on its volume.
 std::string orphan_target(const Volume& volume, const GcJob::Orphan& orphan) {
@@ -136,7 +131,7 @@ net::awaitable<void> list_staging_directory(GcStep& step, std::size_t volume, Vo
   }
   std::set<std::string> held;
   for (const auto& intent : *intents) held.insert(intent.token);
-  const std::int64_t now = volume_now(listing->date, local_seconds());
+  const std::int64_t now = volume_now(listing->date, unix_seconds());
   step.summary.directories += 1;
   for (const auto& entry : listing->files) {
     const GcFile f = held.contains(entry.name) ? GcFile::staging_held : GcFile::staging_stray;
@@ -176,7 +171,7 @@ net::awaitable<void> list_gc_directory(GcStep& step, GcJob::Directory dir) {
     give_up_volume(step, dir.volume, "GET " + target + ": " + entries.error().detail);
     co_return;
   }
-  const std::int64_t now = volume_now(reply->date, local_seconds());
+  const std::int64_t now = volume_now(reply->date, unix_seconds());
   step.summary.directories += 1;
   for (const auto& entry : *entries) visit_gc_entry(step, dir, entry, now);
 }

@@ -1,6 +1,7 @@
 // One client connection of the S3 listener (see connection.h).
 #include "s3/connection.h"
 
+#include "clock.h"
 #include "http/connection.h"
 #include "http/reply.h"
 #include "http/request_body.h"
@@ -31,13 +32,6 @@ constexpr std::size_t body_read_size = 64 * 1024;  // the most one read of a bod
 constexpr std::size_t relay_piece = 256 * 1024;    // a GetObject's body, volume to client
 constexpr std::size_t small_buffer = 8 * 1024;     // what a connection's buffer keeps idle
 
-// Returns the Unix time now.
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Authenticates, routes and carries out one request: a finished reply, or a GetObject's head
 // with the download its body comes from.
 net::awaitable<S3Result<ObjectStream>> answer(App& app, S3Service& s3,
@@ -51,7 +45,7 @@ net::awaitable<S3Result<ObjectStream>> answer(App& app, S3Service& s3,
       question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
   const auto keys = [&s3](const Credential& c) { return s3.keys.key_for(c); };
   auto auth =
-      authenticate({header.method_string(), raw_path, raw_query, fields, now_seconds()}, keys);
+      authenticate({header.method_string(), raw_path, raw_query, fields, unix_seconds()}, keys);
   if (!auth) co_return auth.error();
   auto params = parse_query(raw_query);
   if (!params) co_return params.error();

@@ -1,6 +1,7 @@
 // The blobs of S3 multipart uploads in the index (see uploads.h).
 #include "s3/uploads.h"
 
+#include "clock.h"
 #include "api/handlers.h"
 #include "volume/client.h"
 
@@ -105,9 +106,7 @@ net::awaitable<void> expire_uploads(App& app) {
   const auto interval = std::chrono::seconds(upload_sweep_seconds(expiry));
   net::steady_timer wait(co_await net::this_coro::executor);
   while (!app.gate.closed()) {
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
+    const std::int64_t now = unix_seconds();
     for (const std::string_view root : {uploads_root, parts_root}) {
       std::optional<std::string> from = std::string(root);
       while (from && !app.gate.closed()) {
