@@ -102,10 +102,27 @@ std::vector<Entry> chosen_parts(const CompletePlan& plan,
   return chosen;
 }
 
+// Returns whether another Complete of the same upload finished while this one ran (its parts
+// then vanish under this one): the upload is gone and the key holds the object this one makes.
+bool completed_elsewhere(App& app, std::string_view bucket, std::string_view id,
+                         const std::string& native, const std::string& etag) {
+  auto upload = app.index.get(upload_key(bucket, id));
+  if (!upload || upload->has_value()) return false;
+  auto record = app.index.get(native);
+  return record && record->has_value() && etag_of(**record) == etag;
+}
+
+// Returns the URL of the request's object, as CompleteMultipartUploadResult's Location.
+std::string location_of(const S3Request& request) {
+  const std::string host(request.header("host").value_or("localhost"));
+  return "http://" + host + "/" + request.bucket + "/" + request.key;
+}
+
 // Complete: checks the part list (answered as an error before anything is sent), then sends
 // 200 and the XML declaration at once and concatenates the parts into the object, keeping the
 // client waiting with spaces; the result (or the <Error> it stopped with) ends the 200's body.
-// Once the object is written, the upload and its parts are deleted.
+// Once the object is written, the upload and its parts are deleted. Two Completes of one upload
+// at once both answer the object when the first one's clean-up cuts the second short.
 net::awaitable<S3Result<Reply>> complete_upload(S3Request& request) {
   auto native = native_key(request.bucket, request.key);
   if (!native) co_return native.error();
@@ -139,16 +156,16 @@ net::awaitable<S3Result<Reply>> complete_upload(S3Request& request) {
   options.meta = meta_with_etag(upload->meta.meta, plan->etag);
   auto put = co_await handle_put(request.app, *native, Conditions{}, body, options);
   std::string result;
-  if (!put) {
+  if (!put && !completed_elsewhere(request.app, request.bucket, upload->id, *native, plan->etag)) {
     const S3Error error = body.failure() ? *body.failure() : s3_error_of(put.error());
     result = xml_error(error, request.resource, request.request_id);
+  } else if (!put) {
+    result = xml_complete_upload(location_of(request), request.bucket, request.key, plan->etag);
   } else if (auto removed = co_await remove_upload(request.app, request.bucket, upload->id);
              !removed) {
     result = xml_error(removed.error(), request.resource, request.request_id);
   } else {
-    const std::string host(request.header("host").value_or("localhost"));
-    result = xml_complete_upload("http://" + host + "/" + request.bucket + "/" + request.key,
-                                 request.bucket, request.key, plan->etag);
+    result = xml_complete_upload(location_of(request), request.bucket, request.key, plan->etag);
   }
   co_await request.early.send(after_declaration(result));
   co_await request.early.finish();

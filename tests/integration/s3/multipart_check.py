@@ -272,6 +272,10 @@ def expiry(key):
     expect_error("NoSuchUpload", 404, s3.list_parts, Bucket=bucket, Key=key, UploadId=upload_id)
     expect_error("NoSuchUpload", 404, s3.upload_part, Bucket=bucket, Key=key, UploadId=upload_id,
                  PartNumber=2, Body=b"too late")
+    # The sweep deletes the upload's record first, then its parts: they go a moment later.
+    deadline = time.monotonic() + 5
+    while native_keys() != [bucket + "/seed"] and time.monotonic() < deadline:
+        time.sleep(0.1)
     keys = native_keys()
     assert keys == [bucket + "/seed"], keys
 
