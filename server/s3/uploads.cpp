@@ -1,8 +1,8 @@
 // The blobs of S3 multipart uploads in the index (see uploads.h).
 #include "s3/uploads.h"
 
-#include "clock.h"
 #include "api/handlers.h"
+#include "clock.h"
 #include "volume/client.h"
 
 #include "mkv/conditions.h"
