@@ -1,6 +1,7 @@
 // Self-healing passes (see auto_repair.h).
 #include "auto_repair.h"
 
+#include "http/gate_wait.h"
 #include "jobs/blob_copy.h"
 #include "jobs/rebalance_job.h"
 #include "log.h"
@@ -88,13 +89,7 @@ net::awaitable<void> repair_marked_keys(App& app) {
         },
         net::use_awaitable);
     if (marked) app.metrics.repair_backlog().store(*marked, std::memory_order_relaxed);
-    // Wait for the interval, looking at the gate often so a stop is not held up.
-    const auto due = std::chrono::steady_clock::now() + interval;
-    while (!app.gate.closed() && std::chrono::steady_clock::now() < due) {
-      wait.expires_after(std::min<std::chrono::steady_clock::duration>(
-          std::chrono::milliseconds(50), due - std::chrono::steady_clock::now()));
-      co_await wait.async_wait(as_values);
-    }
+    co_await wait_unless_closed(app.gate, wait, interval);
   }
   app.gate.leave();
 }

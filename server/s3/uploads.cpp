@@ -3,6 +3,7 @@
 
 #include "api/handlers.h"
 #include "clock.h"
+#include "http/gate_wait.h"
 #include "volume/client.h"
 
 #include "mkv/conditions.h"
@@ -113,13 +114,7 @@ net::awaitable<void> expire_uploads(App& app) {
         from = co_await expire_page(app, root, std::move(*from), now, expiry);
       }
     }
-    // Wait for the interval, looking at the gate often so a stop is not held up.
-    const auto due = std::chrono::steady_clock::now() + interval;
-    while (!app.gate.closed() && std::chrono::steady_clock::now() < due) {
-      wait.expires_after(std::min<std::chrono::steady_clock::duration>(
-          std::chrono::milliseconds(50), due - std::chrono::steady_clock::now()));
-      co_await wait.async_wait(as_values);
-    }
+    co_await wait_unless_closed(app.gate, wait, interval);
   }
   app.gate.leave();
 }
