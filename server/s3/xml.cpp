@@ -37,6 +37,14 @@ void add(pugi::xml_node parent, const char* name, std::string_view text) {
   parent.append_child(name).text().set(std::string(text).c_str());
 }
 
+// Adds <role><ID>id</ID><DisplayName>id</DisplayName></role> under parent (an Owner or
+// Initiator: mkv names a user by its access key).
+void add_user(pugi::xml_node parent, const char* role, std::string_view id) {
+  auto who = parent.append_child(role);
+  add(who, "ID", id);
+  add(who, "DisplayName", id);
+}
+
 std::string finish(const pugi::xml_document& doc) {
   StringWriter writer;
   doc.save(writer, "", pugi::format_raw);
@@ -104,9 +112,7 @@ std::string xml_error(const S3Error& error, std::string_view resource,
 std::string xml_list_buckets(std::span<const BucketEntry> buckets, std::string_view owner) {
   pugi::xml_document doc;
   auto root = start(doc, "ListAllMyBucketsResult");
-  auto who = root.append_child("Owner");
-  add(who, "ID", owner);
-  add(who, "DisplayName", owner);
+  add_user(root, "Owner", owner);
   auto list = root.append_child("Buckets");
   for (const auto& bucket : buckets) {
     auto node = list.append_child("Bucket");
@@ -188,11 +194,8 @@ std::string xml_list_parts(const ListPartsPage& page) {
   add(root, "Bucket", page.bucket);
   add(root, "Key", page.key);
   add(root, "UploadId", page.upload_id);
-  for (const char* role : {"Initiator", "Owner"}) {
-    auto who = root.append_child(role);
-    add(who, "ID", page.owner);
-    add(who, "DisplayName", page.owner);
-  }
+  add_user(root, "Initiator", page.owner);
+  add_user(root, "Owner", page.owner);
   add(root, "StorageClass", "STANDARD");
   add(root, "PartNumberMarker", std::to_string(page.marker));
   if (!page.parts.empty()) {
@@ -227,11 +230,8 @@ std::string xml_list_uploads(const ListUploadsPage& page) {
     auto node = root.append_child("Upload");
     add(node, "Key", upload.key);
     add(node, "UploadId", upload.upload_id);
-    for (const char* role : {"Initiator", "Owner"}) {
-      auto who = node.append_child(role);
-      add(who, "ID", page.owner);
-      add(who, "DisplayName", page.owner);
-    }
+    add_user(node, "Initiator", page.owner);
+    add_user(node, "Owner", page.owner);
     add(node, "StorageClass", "STANDARD");
     add(node, "Initiated", xml_time(upload.initiated));
   }
