@@ -323,4 +323,45 @@ inline constexpr std::size_t max_listed_parts = 1000;
   return parse_part_number(*text);
 }
 
+// An unfinished upload as ListMultipartUploads lists it.
+struct ListedUpload {
+  std::string key;
+  std::string upload_id;
+  std::int64_t initiated = 0;  // Unix seconds
+
+  friend bool operator==(const ListedUpload&, const ListedUpload&) = default;
+};
+
+// A page of ListMultipartUploads: its uploads, and whether more follow the last of them.
+struct UploadsPage {
+  std::vector<ListedUpload> uploads;
+  bool truncated = false;
+
+  friend bool operator==(const UploadsPage&, const UploadsPage&) = default;
+};
+
+// Returns the page ListMultipartUploads answers from a bucket's uploads (in any order): those
+// whose key starts with prefix, by key then upload ID, after the markers (key_marker alone: the
+// keys after it; with id_marker too: also that key's uploads with a greater ID), at most max.
+[[nodiscard]] inline UploadsPage page_uploads(std::vector<ListedUpload> uploads,
+                                              std::string_view prefix, std::string_view key_marker,
+                                              std::string_view id_marker, std::size_t max) {
+  std::sort(uploads.begin(), uploads.end(), [](const ListedUpload& a, const ListedUpload& b) {
+    return a.key != b.key ? a.key < b.key : a.upload_id < b.upload_id;
+  });
+  UploadsPage page;
+  for (auto& upload : uploads) {
+    const bool after =
+        key_marker.empty() || upload.key > key_marker ||
+        (upload.key == key_marker && !id_marker.empty() && upload.upload_id > id_marker);
+    if (!upload.key.starts_with(prefix) || !after) continue;
+    if (page.uploads.size() == max) {
+      page.truncated = true;
+      break;
+    }
+    page.uploads.push_back(std::move(upload));
+  }
+  return page;
+}
+
 }  // namespace mkv

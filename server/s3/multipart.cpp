@@ -20,7 +20,6 @@
 #include <array>
 #include <random>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -90,13 +89,15 @@ net::awaitable<S3Result<Reply>> upload_part(S3Request& request) {
                                       Conditions{}, std::string());
 }
 
-// Returns the parts a Complete concatenates, in order, as the index records them.
+// Returns the parts a Complete concatenates, in order, as the index records them (parts, as
+// parts_of() reads them, ascend by number; the plan names only parts among them).
 std::vector<Entry> chosen_parts(const CompletePlan& plan,
-                                std::vector<std::pair<unsigned, Entry>>& parts) {
+                                const std::vector<std::pair<unsigned, Entry>>& parts) {
   std::vector<Entry> chosen;
   for (const UploadedPart& part : plan.parts) {
-    const auto it = std::find_if(parts.begin(), parts.end(),
-                                 [&](const auto& p) { return p.first == part.number; });
+    const auto it = std::lower_bound(
+        parts.begin(), parts.end(), part.number,
+        [](const std::pair<unsigned, Entry>& p, unsigned number) { return p.first < number; });
     chosen.push_back(it->second);
   }
   return chosen;
@@ -216,8 +217,8 @@ S3Result<Reply> list_parts(S3Request& request) {
   return reply;
 }
 
-// ListMultipartUploads: the bucket's unfinished uploads by key, then upload ID (all of them are
-// read to sort them: they are few), after the markers, with the prefix.
+// ListMultipartUploads: the bucket's unfinished uploads (all of them are read to sort them: they
+// are few), paged by page_uploads().
 S3Result<Reply> list_uploads(S3Request& request) {
   if (request.param("delimiter").value_or("") != "") {
     return s3_error(s3errc::not_implemented,
@@ -233,30 +234,19 @@ S3Result<Reply> list_uploads(S3Request& request) {
   page.upload_id_marker = request.param("upload-id-marker").value_or("");
   page.max_uploads = *max_uploads;
   const std::string prefix = uploads_prefix(request.bucket);
-  std::vector<UploadEntry> uploads;
+  std::vector<ListedUpload> uploads;
   auto scanned = scan_prefix(request.app, prefix, prefix, [&](Entry entry) {
-    auto meta = decode_upload_meta(entry.record.meta);
-    if (meta && meta->key.starts_with(page.prefix)) {
+    if (auto meta = decode_upload_meta(entry.record.meta)) {
       uploads.push_back(
           {std::move(meta->key), entry.key.substr(prefix.size()), entry.record.modified});
     }
     return true;
   });
   if (!scanned) return scanned.error();
-  std::sort(uploads.begin(), uploads.end(), [](const UploadEntry& a, const UploadEntry& b) {
-    return std::tie(a.key, a.upload_id) < std::tie(b.key, b.upload_id);
-  });
-  for (auto& upload : uploads) {
-    const bool after = page.key_marker.empty() || upload.key > page.key_marker ||
-                       (upload.key == page.key_marker && !page.upload_id_marker.empty() &&
-                        upload.upload_id > page.upload_id_marker);
-    if (!after) continue;
-    if (page.uploads.size() == page.max_uploads) {
-      page.truncated = true;
-      break;
-    }
-    page.uploads.push_back(std::move(upload));
-  }
+  auto listed = page_uploads(std::move(uploads), page.prefix, page.key_marker,
+                             page.upload_id_marker, page.max_uploads);
+  page.uploads = std::move(listed.uploads);
+  page.truncated = listed.truncated;
   Reply reply = xml_reply(xml_list_uploads(page));
   reply.set("x-amz-request-id", request.request_id);
   return reply;

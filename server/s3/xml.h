@@ -71,11 +71,7 @@ struct ListPartsPage {
 std::string xml_list_parts(const ListPartsPage& page);
 
 // An unfinished upload as ListMultipartUploads shows it.
-struct UploadEntry {
-  std::string key;
-  std::string upload_id;
-  std::int64_t initiated = 0;  // Unix seconds
-};
+using UploadEntry = ListedUpload;
 
 // A page of ListMultipartUploads: the request (bucket, prefix, markers, page size), its uploads
 // (by key, then upload ID), and whether more follow the last of them.

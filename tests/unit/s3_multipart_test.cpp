@@ -204,10 +204,9 @@ TEST_CASE("part_owner_of names the bucket and upload of a part's key, and nothin
   CHECK(mkv::part_owner_of(".mkv/parts/my-bucket/" + id + "/10000") ==
         mkv::PartOwner{"my-bucket", id});
   for (const std::string& bad : std::vector<std::string>{
-           ".mkv/uploads/b/" + id, ".mkv/parts/b/" + id,
-                                ".mkv/parts/b/" + id + "/", ".mkv/parts/b/" + id + "/1",
-                                ".mkv/parts//" + id + "/00001", ".mkv/parts/b/nope/00001",
-                                ".mkv/parts/b/x/" + id + "/00001", "b/" + id + "/00001"}) {
+           ".mkv/uploads/b/" + id, ".mkv/parts/b/" + id, ".mkv/parts/b/" + id + "/",
+           ".mkv/parts/b/" + id + "/1", ".mkv/parts//" + id + "/00001", ".mkv/parts/b/nope/00001",
+           ".mkv/parts/b/x/" + id + "/00001", "b/" + id + "/00001"}) {
     CAPTURE(bad);
     CHECK_FALSE(mkv::part_owner_of(bad).has_value());
   }
@@ -258,4 +257,43 @@ TEST_CASE("ListParts and ListMultipartUploads page sizes and the part marker") {
   CHECK(mkv::parse_part_marker("12").value() == 12);
   CHECK_FALSE(mkv::parse_part_marker("10001").has_value());
   CHECK_FALSE(mkv::parse_part_marker("a").has_value());
+}
+
+TEST_CASE("page_uploads sorts by key then upload ID, filters the prefix, pages after the markers") {
+  const std::vector<mkv::ListedUpload> all = {
+      {"b/2", "u2", 5}, {"a", "u9", 1}, {"b/1", "u1", 2}, {"b/2", "u1", 4}, {"c", "u3", 3}};
+  const auto keys = [](const mkv::UploadsPage& page) {
+    std::vector<std::string> out;
+    for (const auto& u : page.uploads) out.push_back(u.key + "@" + u.upload_id);
+    return out;
+  };
+  struct Case {
+    std::string prefix, key_marker, id_marker;
+    std::size_t max;
+    std::vector<std::string> listed;
+    bool truncated;
+  };
+  const std::vector<Case> cases = {
+      {"", "", "", 1000, {"a@u9", "b/1@u1", "b/2@u1", "b/2@u2", "c@u3"}, false},
+      {"b/", "", "", 1000, {"b/1@u1", "b/2@u1", "b/2@u2"}, false},
+      {"b/", "", "", 2, {"b/1@u1", "b/2@u1"}, true},
+      {"", "b/2", "", 1000, {"c@u3"}, false},              // a key marker alone: keys after it
+      {"", "b/2", "u1", 1000, {"b/2@u2", "c@u3"}, false},  // with an ID: that key's later IDs
+      {"", "", "u1", 1000, {"a@u9", "b/1@u1", "b/2@u1", "b/2@u2", "c@u3"}, false},
+      {"x", "", "", 1000, {}, false},
+      {"", "", "", 0, {}, true},
+      {"", "c", "", 1, {}, false},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.prefix);
+    CAPTURE(c.key_marker);
+    CAPTURE(c.id_marker);
+    CAPTURE(c.max);
+    const auto page = mkv::page_uploads(all, c.prefix, c.key_marker, c.id_marker, c.max);
+    CHECK(keys(page) == c.listed);
+    CHECK(page.truncated == c.truncated);
+  }
+  // The page keeps each upload's time.
+  CHECK(mkv::page_uploads(all, "a", "", "", 10).uploads ==
+        std::vector<mkv::ListedUpload>{{"a", "u9", 1}});
 }
