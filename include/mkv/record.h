@@ -68,10 +68,15 @@ class Expected {
     return false;  // unreachable: every kind is handled above
   }
 
+  // What the condition requires, for a backend that evaluates it in its own query language.
+  enum class Kind { anything, absent, record };
+  [[nodiscard]] Kind kind() const { return kind_; }
+  // The record a Kind::record condition requires (empty for the other kinds).
+  [[nodiscard]] const Record& required() const { return record_; }
+
   friend bool operator==(const Expected&, const Expected&) = default;
 
  private:
-  enum class Kind { anything, absent, record };
   Expected(Kind kind, Record record) : kind_(kind), record_(std::move(record)) {}
 
   Kind kind_;

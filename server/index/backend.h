@@ -1,4 +1,4 @@
-// The index backend this build was configured with (meson -Dindex=sqlite|lmdb).
+// The index backend this build was configured with (meson -Dindex=sqlite|lmdb|postgres).
 #pragma once
 
 #include "mkv/index.h"
@@ -8,6 +8,11 @@
 #include "lmdb_index.h"
 namespace mkv {
 using IndexBackend = LmdbIndex;
+}
+#elif MKV_INDEX_POSTGRES
+#include "postgres_index.h"
+namespace mkv {
+using IndexBackend = PostgresIndex;
 }
 #else
 #include "sqlite_index.h"

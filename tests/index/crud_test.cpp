@@ -182,6 +182,14 @@ TEST_CASE("a corrupt volumes value is a database error, not a crash") {
 
 TEST_CASE("opening something that is not an index is a database error") {
   ScratchDir dir;
+  if constexpr (!keeps_files) {
+    // No server listens on port 1.
+    const auto index = IndexUnderTest::open("postgresql://mkv@127.0.0.1:1/none?connect_timeout=5");
+    REQUIRE_FALSE(index.has_value());
+    CHECK(index.error().code == mkv::errc::database);
+    CHECK(index.error().detail.find("cannot connect") != std::string::npos);
+    return;
+  }
   SUBCASE("a file of garbage") {
     {
       std::ofstream out(dir.index_path(), std::ios::binary);

@@ -1,5 +1,6 @@
 // The backend the index conformance suite runs against, chosen at compile time by
-// MKV_TEST_SQLITE or MKV_TEST_LMDB, and the helpers every conformance test shares.
+// MKV_TEST_SQLITE, MKV_TEST_LMDB or MKV_TEST_POSTGRES, and the helpers every conformance test
+// shares.
 #pragma once
 
 #include "mkv/index.h"
@@ -7,7 +8,10 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -41,37 +45,75 @@ struct StringMaker<mkv::Record> {
 };
 }  // namespace doctest
 
+// keeps_files: the index is a file (or files) at a path; otherwise it is a database on a
+// server (PostgreSQL, started once per test process), and index_path() is its URI.
 #if defined(MKV_TEST_SQLITE)
 #include "sqlite_index.h"
 using IndexUnderTest = mkv::SqliteIndex;
 inline constexpr const char* backend_name = "sqlite";
+inline constexpr bool keeps_files = true;
 #elif defined(MKV_TEST_LMDB)
 #include "lmdb_index.h"
 using IndexUnderTest = mkv::LmdbIndex;
 inline constexpr const char* backend_name = "lmdb";
+inline constexpr bool keeps_files = true;
+#elif defined(MKV_TEST_POSTGRES)
+#include "postgres_index.h"
+#include "postgres_server.h"
+using IndexUnderTest = mkv::PostgresIndex;
+inline constexpr const char* backend_name = "postgres";
+inline constexpr bool keeps_files = false;
 #else
-#error "define MKV_TEST_SQLITE or MKV_TEST_LMDB"
+#error "define MKV_TEST_SQLITE, MKV_TEST_LMDB or MKV_TEST_POSTGRES"
 #endif
 
 static_assert(mkv::Index<IndexUnderTest>);
 
-// A fresh directory under /tmp, removed with everything in it when destroyed.
+// Ends a test of index files (fixtures written by older releases, damaged files) with a message,
+// on a backend that keeps none: its own suite (<backend>_only_test.cpp) tests the same.
+#define SKIP_UNLESS_FILES()                                                               \
+  if constexpr (!keeps_files) {                                                         \
+    MESSAGE(std::string(backend_name) << " keeps no index files; its own suite covers this instead"); \
+    return;                                                                             \
+  }
+
+// A fresh directory under /tmp, removed with everything in it when destroyed; for a backend
+// on a server, also a fresh database, dropped when destroyed.
 class ScratchDir {
  public:
   ScratchDir() {
     std::string pattern = "/tmp/mkv-index-test-XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
     path_ = pattern;
+    if constexpr (!keeps_files) {
+      // Database names fold to lower case; the directory's random suffix keeps them apart.
+      database_ = "mkv_test_" + path_.filename().string().substr(std::string("mkv-index-test-").size());
+      for (char& c : database_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      database_ += "_" + std::to_string(::getpid());
+      mkv::test::shared_postgres().create_database(database_);
+    }
   }
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
   ~ScratchDir() {
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
+    if constexpr (!keeps_files) {
+      try {
+        mkv::test::shared_postgres().drop_database(database_);
+      } catch (...) {
+        // The server is stopped at exit anyway, with everything in it.
+      }
+    }
   }
 
-  // Returns where the index lives inside this directory.
-  std::string index_path() const { return (path_ / "index").string(); }
+  // Returns where the index lives: a file inside this directory, or this test's database.
+  std::string index_path() const {
+    if constexpr (!keeps_files) return mkv::test::shared_postgres().uri(database_);
+    return (path_ / "index").string();
+  }
+  // The database of a backend on a server ("" for a file backend).
+  const std::string& database() const { return database_; }
 
   // Copies the fixture index tests/index/fixtures/<name>.<backend> to index_path().
   void copy_fixture(const std::string& name) const {
@@ -82,6 +124,7 @@ class ScratchDir {
 
  private:
   std::filesystem::path path_;
+  std::string database_;
 };
 
 // Threads that each call body(thread number) over and over until stop() or destruction, so a

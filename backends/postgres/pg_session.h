@@ -1,0 +1,181 @@
+// A PostgreSQL session of the index: a connection whose search_path names one of the index's
+// schemas and whose statements are prepared, and the pool that lends idle sessions to readers.
+#pragma once
+
+#include "pg_handles.h"
+#include "pg_schema.h"
+
+#include "mkv/error.h"
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mkv::pg {
+
+// The statements every session prepares, by name.
+struct Prepared {
+  const char* name;
+  const char* sql;
+};
+
+inline constexpr Prepared get_statement{
+    "get", "SELECT volumes, size, md5, modified, meta FROM blobs WHERE key = $1::bytea"};
+inline constexpr Prepared list_range_statement{
+    "list_range",
+    "SELECT key FROM blobs WHERE key >= $1::bytea AND key < $2::bytea ORDER BY key LIMIT "
+    "$3::int8"};
+inline constexpr Prepared list_from_statement{
+    "list_from", "SELECT key FROM blobs WHERE key >= $1::bytea ORDER BY key LIMIT $2::int8"};
+inline constexpr Prepared scan_statement{
+    "scan",
+    "SELECT key, volumes, size, md5, modified, meta FROM blobs WHERE key >= $1::bytea ORDER BY"
+    " key LIMIT $2::int8"};
+// Locks the keys of a write batch: $1 their hashes, sorted and distinct, so that two batches
+// always lock in the same order and cannot deadlock, after the shared write lock ($2, $3).
+inline constexpr Prepared lock_statement{
+    "lock_keys",
+    "SELECT pg_advisory_xact_lock_shared($2::int4, $3::int4),"
+    " (SELECT count(pg_advisory_xact_lock($4::int4, h)) FROM unnest($1::int4[]) h)"};
+// Locks every key at once: for a batch too large to lock key by key within PostgreSQL's lock
+// table (max_locks_per_transaction), such as rebuild's. Waits for every other write.
+inline constexpr Prepared lock_all_statement{
+    "lock_all", "SELECT pg_advisory_xact_lock($1::int4, $2::int4)"};
+// One write of a batch: evaluates its condition against the key's current record and, if it
+// holds, stores or removes the record, keeps the count, the repair mark and the intents, all in
+// one statement (data-modifying WITH clauses all run); returns whether the condition held.
+// $1 key, $2 store (else remove), $3-$7 the record, $8 the condition (0 anything, 1 absent,
+// 2 the record $9-$13), $14 the count's shard, $15 repair (0 keep, 1 set, 2 clear), $16-$22
+// an intent to begin (token NULL: none) and $24 its key, $23 an intent's token to end (NULL:
+// none).
+inline constexpr Prepared write_statement{
+    "write",
+    "WITH cur AS (SELECT volumes, size, md5, modified, meta FROM blobs WHERE key = $1::bytea),"
+    " ok AS (SELECT CASE $8::int4 WHEN 0 THEN true"
+    "   WHEN 1 THEN NOT EXISTS (SELECT 1 FROM cur)"
+    "   ELSE EXISTS (SELECT 1 FROM cur WHERE volumes = $9::text AND size = $10::int8"
+    "     AND md5 IS NOT DISTINCT FROM $11::bytea AND modified = $12::int8"
+    "     AND meta IS NOT DISTINCT FROM $13::bytea) END AS ok),"
+    " put AS (INSERT INTO blobs (key, volumes, size, md5, modified, meta)"
+    "   SELECT $1::bytea, $3::text, $4::int8, $5::bytea, $6::int8, $7::bytea FROM ok"
+    "   WHERE ok.ok AND $2::bool ON CONFLICT (key) DO UPDATE SET volumes = excluded.volumes,"
+    "   size = excluded.size, md5 = excluded.md5, modified = excluded.modified,"
+    "   meta = excluded.meta RETURNING 1),"
+    " gone AS (DELETE FROM blobs WHERE key = $1::bytea AND NOT $2::bool"
+    "   AND (SELECT ok FROM ok) RETURNING 1),"
+    " counted AS (UPDATE counts SET value = value + CASE WHEN $2::bool THEN 1 ELSE -1 END"
+    "   WHERE shard = $14::int4 AND (SELECT ok FROM ok)"
+    "   AND $2::bool <> EXISTS (SELECT 1 FROM cur) RETURNING 1),"
+    " marked AS (INSERT INTO repairs (key) SELECT $1::bytea FROM ok"
+    "   WHERE ok.ok AND $15::int4 = 1 ON CONFLICT DO NOTHING RETURNING 1),"
+    " unmarked AS (DELETE FROM repairs WHERE key = $1::bytea AND $15::int4 = 2"
+    "   AND (SELECT ok FROM ok) RETURNING 1),"
+    " began AS (INSERT INTO intents (token, key, volumes, previous_volumes, previous_size,"
+    "   previous_md5, previous_modified, previous_meta)"
+    "   SELECT $16::text, $24::bytea, $17::text, $18::text, $19::int8, $20::bytea, $21::int8,"
+    "   $22::bytea FROM ok WHERE ok.ok AND $16::text IS NOT NULL ON CONFLICT (token) DO UPDATE"
+    "   SET key = excluded.key, volumes = excluded.volumes,"
+    "   previous_volumes = excluded.previous_volumes, previous_size = excluded.previous_size,"
+    "   previous_md5 = excluded.previous_md5, previous_modified = excluded.previous_modified,"
+    "   previous_meta = excluded.previous_meta RETURNING 1),"
+    " ended AS (DELETE FROM intents WHERE token = $23::text AND (SELECT ok FROM ok)"
+    "   RETURNING 1)"
+    " SELECT ok FROM ok"};
+
+inline constexpr Prepared all_statements[] = {get_statement,  list_range_statement,
+                                              list_from_statement, scan_statement,
+                                              lock_statement, lock_all_statement,
+                                              write_statement};
+
+// Returns a connection to conninfo whose tables are those of schema, with every statement
+// prepared. Blocks while it connects.
+inline Result<Connection> open_session(const std::string& conninfo, const std::string& schema) {
+  auto conn = connect(conninfo);
+  if (!conn) return conn.error();
+  const std::string path = "SET search_path TO " + schema + ", mkv_control";
+  if (auto ok = exec_script(conn->get(), "set the search path", path.c_str()); !ok) {
+    return ok.error();
+  }
+  for (const auto& p : all_statements) {
+    Rows rows(PQprepare(conn->get(), p.name, p.sql, 0, nullptr));
+    if (!rows || PQresultStatus(rows.get()) != PGRES_COMMAND_OK) {
+      return failure(std::string("prepare ") + p.name, conn->get(), rows.get());
+    }
+  }
+  return std::move(*conn);
+}
+
+// Runs a prepared statement and returns its rows (binary columns).
+inline Result<Rows> exec_prepared(PGconn* conn, const Prepared& p, const Params& params) {
+  Rows rows(PQexecPrepared(conn, p.name, params.count(), params.values(), params.lengths(),
+                           params.formats(), 1));
+  const auto status = rows ? PQresultStatus(rows.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return failure(p.name, conn, rows.get());
+  }
+  return rows;
+}
+
+// Idle sessions of one index, lent to one caller at a time. The mutex is held only to take or
+// return a session, never while one is used; a session whose connection broke is not taken
+// back, so the next borrower connects afresh.
+class SessionPool {
+ public:
+  SessionPool(std::string conninfo, std::string schema)
+      : conninfo_(std::move(conninfo)), schema_(std::move(schema)) {}
+
+  class Lease {
+   public:
+    Lease(SessionPool& pool, Connection conn) noexcept : pool_(&pool), conn_(std::move(conn)) {}
+    Lease(Lease&&) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (conn_) pool_->give_back(std::move(conn_));
+    }
+    PGconn* get() const noexcept { return conn_.get(); }
+
+   private:
+    SessionPool* pool_;
+    Connection conn_;
+  };
+
+  Result<Lease> borrow() {
+    {
+      const std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        Connection conn = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(*this, std::move(conn));
+      }
+    }
+    auto conn = open_session(conninfo_, schema_);
+    if (!conn) return conn.error();
+    return Lease(*this, std::move(*conn));
+  }
+
+  const std::string& conninfo() const { return conninfo_; }
+  const std::string& schema() const { return schema_; }
+
+ private:
+  void give_back(Connection conn) noexcept {
+    if (PQstatus(conn.get()) != CONNECTION_OK ||
+        PQtransactionStatus(conn.get()) != PQTRANS_IDLE) {
+      return;  // broken, or left inside a transaction: close it
+    }
+    const std::lock_guard lock(mutex_);
+    try {
+      idle_.push_back(std::move(conn));
+    } catch (...) {
+      // Out of memory: the connection closes instead of waiting idle.
+    }
+  }
+
+  std::string conninfo_;
+  std::string schema_;
+  std::mutex mutex_;
+  std::vector<Connection> idle_;
+};
+
+}  // namespace mkv::pg

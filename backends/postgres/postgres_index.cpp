@@ -1,0 +1,381 @@
+// The PostgreSQL index backend: reads on pooled sessions, writes as pipelined transactions on
+// one writer session (sessions and statements: pg_session.h; schema: pg_schema.h; the store's
+// life, ownership and journals: postgres_store.cpp).
+//
+// Writes to one key are serialized across every server sharing the database: a batch first
+// takes a transaction-scoped advisory lock per key (in a fixed order, so batches never
+// deadlock), so a condition is evaluated and its write made with no other writer of the key in
+// between, whichever server sent it.
+#include "postgres_index.h"
+
+#include "pg_session.h"
+#include "postgres_state.h"
+
+#include "mkv/list_query.h"
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+namespace mkv {
+
+using namespace pg;
+
+namespace {
+
+// Writes per round trip of a batch: the pipeline is read back after each group, so neither
+// side's socket buffer fills while the other waits.
+constexpr std::size_t writes_per_round_trip = 200;
+// The most keys a batch locks one by one; a larger batch locks the whole index. (PostgreSQL's
+// lock table holds max_locks_per_transaction, 64 by default, per connection on average.)
+constexpr std::size_t keys_locked_one_by_one = 64;
+// Attempts at a batch PostgreSQL aborted to resolve a race (serialization failure, deadlock).
+constexpr int write_attempts = 5;
+
+// Returns the record in the columns volumes, size, md5, modified, meta (from first on) of row.
+Result<Record> record_at(const PGresult* rows, int row, int first, std::string_view key) {
+  auto volumes = parse_volumes(bytes_at(rows, row, first));
+  if (!volumes) return Error::database("corrupt volumes for key " + std::string(key));
+  Record record{std::move(*volumes), static_cast<std::uint64_t>(int8_at(rows, row, first + 1))};
+  if (!is_null(rows, row, first + 2)) {
+    const std::string md5 = bytes_at(rows, row, first + 2);
+    if (md5.size() != 16) return Error::database("corrupt checksum for key " + std::string(key));
+    Md5 digest;
+    std::copy(md5.begin(), md5.end(), digest.begin());
+    record.md5 = digest;
+  }
+  record.modified = int8_at(rows, row, first + 3);
+  if (!is_null(rows, row, first + 4)) record.meta = bytes_at(rows, row, first + 4);
+  return record;
+}
+
+// Adds record's volumes, size, md5, modified and meta to params.
+void add_record(Params& params, const Record& record) {
+  params.text(encode_volumes(record.volumes)).integer(static_cast<std::int64_t>(record.size));
+  if (record.md5) {
+    params.bytes(std::string_view(reinterpret_cast<const char*>(record.md5->data()), 16));
+  } else {
+    params.null();
+  }
+  params.integer(record.modified);
+  if (record.meta.empty()) {
+    params.null();
+  } else {
+    params.bytes(record.meta);
+  }
+}
+
+// Adds five NULLs in place of a record.
+void add_no_record(Params& params) {
+  for (int i = 0; i < 5; ++i) params.null();
+}
+
+// Returns the parameters of write_statement for write, counted in shard.
+Params write_params(const Write& write, int shard) {
+  Params p;
+  p.bytes(write.key).boolean(write.record.has_value());
+  if (write.record) {
+    add_record(p, *write.record);
+  } else {
+    add_no_record(p);
+  }
+  const auto kind = write.expected.kind();
+  p.integer(kind == Expected::Kind::anything ? 0 : kind == Expected::Kind::absent ? 1 : 2);
+  if (kind == Expected::Kind::record) {
+    add_record(p, write.expected.required());
+  } else {
+    add_no_record(p);
+  }
+  p.integer(shard);
+  p.integer(write.repair == RepairMark::keep ? 0 : write.repair == RepairMark::set ? 1 : 2);
+  if (write.begin_intent) {
+    const Intent& intent = *write.begin_intent;
+    p.text(intent.token).text(encode_volumes(intent.volumes));
+    add_record(p, intent.previous);
+  } else {
+    p.null().null();
+    add_no_record(p);
+  }
+  if (write.end_intent) {
+    p.text(*write.end_intent);
+  } else {
+    p.null();
+  }
+  if (write.begin_intent) {
+    p.bytes(write.begin_intent->key);
+  } else {
+    p.null();
+  }
+  return p;
+}
+
+// Returns the advisory lock objects of batch's keys (a 32-bit FNV-1a hash each), sorted and
+// distinct. Two keys sharing a hash only share a lock.
+std::vector<std::int32_t> key_locks(std::span<const Write> batch) {
+  std::vector<std::int32_t> hashes;
+  hashes.reserve(batch.size());
+  for (const Write& w : batch) {
+    std::uint32_t h = 2166136261u;
+    for (const unsigned char c : w.key) h = (h ^ c) * 16777619u;
+    hashes.push_back(static_cast<std::int32_t>(h));
+  }
+  std::sort(hashes.begin(), hashes.end());
+  hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+  return hashes;
+}
+
+// Returns hashes as a PostgreSQL int4[] literal.
+std::string int4_array(const std::vector<std::int32_t>& hashes) {
+  std::string text = "{";
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    if (i) text += ',';
+    text += std::to_string(hashes[i]);
+  }
+  return text + "}";
+}
+
+// What reading back one pipelined statement found.
+struct Outcome {
+  std::optional<Error> error;  // the first failure of the round trip
+  std::string sqlstate;        // its SQLSTATE
+};
+
+// Reads the result of one statement sent in pipeline mode into outcome (the first failure
+// wins); returns the rows when it succeeded.
+Rows read_one(PGconn* conn, std::string_view doing, Outcome& outcome) {
+  Rows rows(PQgetResult(conn));
+  const auto status = rows ? PQresultStatus(rows.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    if (!outcome.error && status != PGRES_PIPELINE_ABORTED) {
+      outcome.error = failure(doing, conn, rows.get());
+      outcome.sqlstate = sqlstate_of(rows.get());
+    }
+    rows.reset();
+  }
+  if (PQgetResult(conn) != nullptr && !outcome.error) {  // the statement's end marker
+    outcome.error = Error::database(std::string(doing) + ": unexpected extra result");
+  }
+  return rows;
+}
+
+// Sends the pipeline's sync and reads its marker; false if the connection failed.
+bool sync(PGconn* conn, Outcome& outcome) {
+  if (PQpipelineSync(conn) != 1 || PQflush(conn) != 0) {
+    if (!outcome.error) outcome.error = Error::database("send: " + message_of(conn));
+    return false;
+  }
+  return true;
+}
+
+bool read_sync(PGconn* conn, Outcome& outcome) {
+  Rows marker(PQgetResult(conn));
+  if (!marker || PQresultStatus(marker.get()) != PGRES_PIPELINE_SYNC) {
+    if (!outcome.error) outcome.error = failure("pipeline", conn, marker.get());
+    return false;
+  }
+  return true;
+}
+
+// Sends a statement in pipeline mode; false if it could not be queued.
+bool send(PGconn* conn, const Prepared& p, const Params& params, Outcome& outcome) {
+  if (PQsendQueryPrepared(conn, p.name, params.count(), params.values(), params.lengths(),
+                          params.formats(), 1) == 1) {
+    return true;
+  }
+  if (!outcome.error) outcome.error = Error::database(std::string(p.name) + ": " + message_of(conn));
+  return false;
+}
+
+bool send_text(PGconn* conn, const char* sql, Outcome& outcome) {
+  if (PQsendQueryParams(conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 1) == 1) return true;
+  if (!outcome.error) outcome.error = Error::database(std::string(sql) + ": " + message_of(conn));
+  return false;
+}
+
+// Runs batch as one transaction on conn in pipeline mode, one round trip per
+// writes_per_round_trip writes. On a failure the transaction is rolled back.
+Result<std::vector<Applied>> apply_once(PGconn* conn, std::span<const Write> batch, int shard,
+                                        std::string& sqlstate) {
+  if (PQenterPipelineMode(conn) != 1) {
+    return Error::database("cannot enter pipeline mode: " + message_of(conn));
+  }
+  Outcome outcome;
+  std::vector<Applied> applied;
+  applied.reserve(batch.size());
+  bool alive = send_text(conn, "BEGIN", outcome);
+  const auto keys = key_locks(batch);
+  Params locks;
+  if (keys.size() <= keys_locked_one_by_one) {
+    locks.text(int4_array(keys)).integer(control_lock_class).integer(write_lock);
+    locks.integer(key_lock_class);
+    alive = alive && send(conn, lock_statement, locks, outcome);
+  } else {
+    locks.integer(control_lock_class).integer(write_lock);
+    alive = alive && send(conn, lock_all_statement, locks, outcome);
+  }
+  for (std::size_t begin = 0; alive && begin < batch.size(); begin += writes_per_round_trip) {
+    const std::size_t end = std::min(batch.size(), begin + writes_per_round_trip);
+    for (std::size_t i = begin; alive && i < end; ++i) {
+      alive = send(conn, write_statement, write_params(batch[i], shard), outcome);
+    }
+    const bool last = end == batch.size();
+    if (alive && last) alive = send_text(conn, "COMMIT", outcome);
+    alive = alive && sync(conn, outcome);
+    if (!alive) break;
+    if (begin == 0) {
+      read_one(conn, "BEGIN", outcome);
+      read_one(conn, "lock the keys", outcome);
+    }
+    for (std::size_t i = begin; i < end; ++i) {
+      Rows rows = read_one(conn, "write", outcome);
+      if (rows && PQntuples(rows.get()) == 1) {
+        applied.push_back(bool_at(rows.get(), 0, 0) ? Applied::written
+                                                    : Applied::condition_failed);
+      } else if (!outcome.error) {
+        outcome.error = Error::database("write: no outcome for key " + batch[i].key);
+      }
+    }
+    if (last) read_one(conn, "COMMIT", outcome);
+    alive = read_sync(conn, outcome);
+    if (outcome.error) break;
+  }
+  if (alive) PQexitPipelineMode(conn);
+  if (!outcome.error) return applied;
+  sqlstate = outcome.sqlstate;
+  if (alive && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+    Rows undone(PQexec(conn, "ROLLBACK"));
+  }
+  return *outcome.error;
+}
+
+}  // namespace
+
+PostgresIndex::PostgresIndex(std::unique_ptr<State> state) : state_(std::move(state)) {}
+PostgresIndex::PostgresIndex(PostgresIndex&&) noexcept = default;
+PostgresIndex& PostgresIndex::operator=(PostgresIndex&&) noexcept = default;
+PostgresIndex::~PostgresIndex() = default;
+
+const std::string& PostgresIndex::conninfo() const { return state_->readers.conninfo(); }
+
+Result<PostgresIndex> PostgresIndex::open(const std::string& conninfo) {
+  if (auto ok = pg_store::migrate(conninfo); !ok) return ok.error();
+  return open_schema(conninfo, live_schema);
+}
+
+Result<std::optional<Record>> PostgresIndex::get(std::string_view key) {
+  auto session = state_->readers.borrow();
+  if (!session) return session.error();
+  Params p;
+  p.bytes(key);
+  auto rows = exec_prepared(session->get(), get_statement, p);
+  if (!rows) return rows.error();
+  if (PQntuples(rows->get()) == 0) return std::optional<Record>();
+  auto record = record_at(rows->get(), 0, 0, key);
+  if (!record) return record.error();
+  return std::optional<Record>(std::move(*record));
+}
+
+Result<std::vector<std::string>> PostgresIndex::list(std::string_view prefix,
+                                                     std::string_view start, std::size_t limit) {
+  if (limit == 0) return std::vector<std::string>();
+  auto session = state_->readers.borrow();
+  if (!session) return session.error();
+  // Keys that start with prefix lie in [prefix, successor); none lie below prefix.
+  const std::optional<std::string> upper = prefix_successor(prefix);
+  Params p;
+  p.bytes(std::max(prefix, start));
+  if (upper) p.bytes(*upper);
+  p.integer(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  auto rows = exec_prepared(session->get(), upper ? list_range_statement : list_from_statement, p);
+  if (!rows) return rows.error();
+  std::vector<std::string> keys;
+  keys.reserve(static_cast<std::size_t>(PQntuples(rows->get())));
+  for (int i = 0; i < PQntuples(rows->get()); ++i) keys.push_back(bytes_at(rows->get(), i, 0));
+  return keys;
+}
+
+Result<std::vector<Entry>> PostgresIndex::scan(std::string_view start, std::size_t limit) {
+  if (limit == 0) return std::vector<Entry>();
+  auto session = state_->readers.borrow();
+  if (!session) return session.error();
+  Params p;
+  p.bytes(start).integer(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  auto rows = exec_prepared(session->get(), scan_statement, p);
+  if (!rows) return rows.error();
+  std::vector<Entry> entries;
+  entries.reserve(static_cast<std::size_t>(PQntuples(rows->get())));
+  for (int i = 0; i < PQntuples(rows->get()); ++i) {
+    std::string key = bytes_at(rows->get(), i, 0);
+    auto record = record_at(rows->get(), i, 1, key);
+    if (!record) return record.error();
+    entries.push_back({std::move(key), std::move(*record)});
+  }
+  return entries;
+}
+
+Result<std::vector<Intent>> PostgresIndex::intents() {
+  auto session = state_->readers.borrow();
+  if (!session) return session.error();
+  auto rows = exec(session->get(), "read intents",
+                   "SELECT token, key, volumes, previous_volumes, previous_size, previous_md5,"
+                   " previous_modified, previous_meta FROM intents ORDER BY token");
+  if (!rows) return rows.error();
+  std::vector<Intent> intents;
+  for (int i = 0; i < PQntuples(rows->get()); ++i) {
+    Intent intent{bytes_at(rows->get(), i, 0), bytes_at(rows->get(), i, 1), {}, {}};
+    auto volumes = parse_volumes(bytes_at(rows->get(), i, 2));
+    auto previous = record_at(rows->get(), i, 3, intent.key);
+    if (!volumes || !previous) return Error::database("corrupt intent " + intent.token);
+    intent.volumes = std::move(*volumes);
+    intent.previous = std::move(*previous);
+    intents.push_back(std::move(intent));
+  }
+  return intents;
+}
+
+Result<std::vector<std::string>> PostgresIndex::repairs(std::string_view start,
+                                                        std::size_t limit) {
+  if (limit == 0) return std::vector<std::string>();
+  auto session = state_->readers.borrow();
+  if (!session) return session.error();
+  Params p;
+  p.bytes(start).integer(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  auto rows = exec(session->get(), "read repair marks",
+                   "SELECT key FROM repairs WHERE key >= $1::bytea ORDER BY key LIMIT $2::int8", p);
+  if (!rows) return rows.error();
+  std::vector<std::string> keys;
+  for (int i = 0; i < PQntuples(rows->get()); ++i) keys.push_back(bytes_at(rows->get(), i, 0));
+  return keys;
+}
+
+Result<std::uint64_t> PostgresIndex::count() {
+  auto session = state_->readers.borrow();
+  if (!session) return session.error();
+  auto rows = exec(session->get(), "count keys", "SELECT coalesce(sum(value), 0)::int8 FROM counts");
+  if (!rows) return rows.error();
+  if (PQntuples(rows->get()) != 1) return std::uint64_t{0};
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(int8_at(rows->get(), 0, 0), 0));
+}
+
+Result<std::vector<Applied>> PostgresIndex::apply(std::span<const Write> batch) {
+  if (batch.empty()) return std::vector<Applied>();
+  for (const Write& w : batch) {
+    if (w.key.empty()) return Error::database("empty key");
+  }
+  const std::lock_guard lock(state_->write_mutex);
+  Result<std::vector<Applied>> outcome = Error::database("not attempted");
+  for (int attempt = 0; attempt < write_attempts; ++attempt) {
+    if (!state_->writer || PQstatus(state_->writer.get()) != CONNECTION_OK) {
+      auto conn = open_session(state_->readers.conninfo(), state_->readers.schema());
+      if (!conn) return conn.error();
+      state_->writer = std::move(*conn);
+    }
+    std::string sqlstate;
+    outcome = apply_once(state_->writer.get(), batch, state_->shard, sqlstate);
+    if (outcome || !is_retryable(sqlstate)) break;
+  }
+  if (state_->writer && PQstatus(state_->writer.get()) != CONNECTION_OK) state_->writer.reset();
+  return outcome;
+}
+
+}  // namespace mkv

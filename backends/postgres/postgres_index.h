@@ -1,0 +1,85 @@
+// The PostgreSQL index backend: the key → Record map in a PostgreSQL database that any number
+// of mkv servers share (schema: pg_schema.h). location is a libpq connection string or URI,
+// e.g. postgresql://mkv@db1,db2/mkv?target_session_attrs=read-write.
+#pragma once
+
+#include "pg_handles.h"
+
+#include "mkv/error.h"
+#include "mkv/index.h"
+#include "mkv/record.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mkv {
+
+// An index stored in PostgreSQL. One connection writes (apply() sends a whole batch as one
+// pipelined transaction: one round trip per few hundred writes); reads check a connection out
+// of a pool, so they run in parallel with each other and with apply(). A lost connection is
+// dropped and the next call connects again (libpq's multi-host strings then find the new
+// primary after a failover). Move-only.
+class PostgresIndex {
+ public:
+  // Shared ownership: while any holds the index as `serve`, no other role may claim it, and
+  // any number of `serve` processes may hold it at once; every other role (rebuild, rebalance,
+  // verify, gc run offline) holds it alone. A PostgreSQL session advisory lock, so a process
+  // that dies releases it with its connection.
+  class Ownership {
+   public:
+    explicit Ownership(pg::Connection conn) : conn_(std::move(conn)) {}
+
+   private:
+    pg::Connection conn_;
+  };
+
+  static Result<PostgresIndex> open(const std::string& conninfo);
+  // Returns whether the database at conninfo holds an mkv index (false also when it cannot be
+  // reached).
+  static bool exists(const std::string& conninfo);
+  static Result<Ownership> claim(const std::string& conninfo, std::string_view role);
+  // Creates the schema mkv_rebuild afresh (dropping what an earlier attempt left) and returns
+  // an index writing into it.
+  static Result<PostgresIndex> open_replacement(const std::string& conninfo);
+  // Drops the live schema and renames mkv_rebuild in its place, in one transaction.
+  static Result<void> replace(const std::string& conninfo, PostgresIndex&& replacement);
+  static Result<void> discard_replacement(const std::string& conninfo);
+
+  PostgresIndex(PostgresIndex&&) noexcept;
+  PostgresIndex& operator=(PostgresIndex&&) noexcept;
+  ~PostgresIndex();
+
+  Result<std::optional<Record>> get(std::string_view key);
+  Result<std::vector<std::string>> list(std::string_view prefix, std::string_view start,
+                                        std::size_t limit);
+  Result<std::vector<Entry>> scan(std::string_view start, std::size_t limit);
+  Result<std::vector<Applied>> apply(std::span<const Write> batch);
+  Result<std::vector<Intent>> intents();
+  Result<std::vector<std::string>> repairs(std::string_view start, std::size_t limit);
+  Result<std::uint64_t> count();
+
+  Result<std::optional<std::string>> read_journal(std::string_view name);
+  Result<void> write_journal(std::string_view name, std::string_view text);
+  Result<void> remove_journal(std::string_view name);
+
+  // The connection string this index was opened with.
+  const std::string& conninfo() const;
+
+  struct State;
+
+ private:
+  // Returns an index whose sessions use schema (the live one, or rebuild's replacement).
+  static Result<PostgresIndex> open_schema(const std::string& conninfo, const std::string& schema);
+  explicit PostgresIndex(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+static_assert(Index<PostgresIndex>);
+
+}  // namespace mkv

@@ -1,0 +1,32 @@
+// What a PostgresIndex holds, shared by its source files: the reader sessions, the writer
+// session, and the row of the count of keys its writes keep.
+#pragma once
+
+#include "pg_handles.h"
+#include "pg_session.h"
+#include "postgres_index.h"
+
+#include <mutex>
+#include <string>
+
+namespace mkv {
+
+struct PostgresIndex::State {
+  State(const std::string& conninfo, const std::string& schema, pg::Connection w, int s)
+      : readers(conninfo, schema), writer(std::move(w)), shard(s) {}
+
+  pg::SessionPool readers;
+  std::mutex write_mutex;  // apply() is called by one thread at a time; this keeps misuse safe
+  pg::Connection writer;   // null after it broke, until the next apply() connects again
+  int shard;               // the counts row this index's writes keep
+};
+
+namespace pg_store {
+
+// Brings the database at conninfo to the current schema version (creating mkv's schemas in an
+// empty database), once even when several processes start at once; refuses a newer version.
+Result<void> migrate(const std::string& conninfo);
+
+}  // namespace pg_store
+
+}  // namespace mkv
