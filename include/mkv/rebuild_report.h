@@ -1,5 +1,6 @@
-// What rebuild prints while it runs and when it ends: the walk's and the index write's progress
-// lines, the report of volumes that could not be read, and the closing summary.
+// What rebuild prints while it runs and when it ends: the progress line of the walk (which
+// writes the new index as it goes), the report of volumes that could not be read, and the closing
+// summary.
 #pragma once
 
 #include "mkv/format.h"
@@ -20,27 +21,20 @@ struct WalkProgress {
   std::size_t volumes_done = 0;   // volumes walked to the end, or given up as unreadable
   std::uint64_t directories = 0;  // directories listed, over all volumes
   std::uint64_t files = 0;        // copies of keys found, over all volumes
-  std::uint64_t keys = 0;         // distinct keys among them
+  std::uint64_t keys = 0;         // distinct keys among them written to the new index so far
   std::uint64_t bytes = 0;        // total size of the copies found
   double seconds = 0;             // since the walk began
 };
 
 // Returns the one-line progress report of the walk, without a trailing newline, e.g.
-// "rebuild: 1/3 volumes walked, 152 directories, 30000 files, 10000 keys, 1.2 MiB, 15000 files/s".
+// "rebuild: 1/3 volumes walked, 152 directories, 30000 files, 10000 keys indexed, 1.2 MiB,
+// 15000 files/s". The walk lists directories ahead of the keys it merges, so files run ahead of
+// keys; how many keys there are in all is known only at the end.
 [[nodiscard]] inline std::string format_walk_progress(const WalkProgress& p) {
   return "rebuild: " + std::to_string(p.volumes_done) + '/' + std::to_string(p.volumes) +
          " volumes walked, " + std::to_string(p.directories) + " directories, " +
-         std::to_string(p.files) + " files, " + std::to_string(p.keys) + " keys, " +
-         format_bytes(p.bytes) + ", " + std::to_string(per_second(p.files, p.seconds)) +
-         " files/s";
-}
-
-// Returns the one-line progress report of writing the rebuilt index, without a trailing
-// newline, e.g. "rebuild: writing index: 20000/50000 keys".
-[[nodiscard]] inline std::string format_index_write_progress(std::uint64_t written,
-                                                             std::uint64_t total) {
-  return "rebuild: writing index: " + std::to_string(written) + '/' + std::to_string(total) +
-         " keys";
+         std::to_string(p.files) + " files, " + std::to_string(p.keys) + " keys indexed, " +
+         format_bytes(p.bytes) + ", " + std::to_string(per_second(p.files, p.seconds)) + " files/s";
 }
 
 // A volume the walk could not read to the end, and why.
@@ -61,8 +55,9 @@ struct UnreadableVolume {
   }
   out += "rebuild: " + std::to_string(unreadable.size()) + " of the volumes could not be read; " +
          "the index " + std::string(db) + " was left unchanged\n";
-  out += "(bring the volumes back, or leave a volume that is gone for good out of -v, and run "
-         "rebuild again)\n";
+  out +=
+      "(bring the volumes back, or leave a volume that is gone for good out of -v, and run "
+      "rebuild again)\n";
   return out;
 }
 
@@ -76,12 +71,11 @@ struct UnreadableVolume {
   out += "  under-replicated (fewer than " + std::to_string(replicas) +
          " copies): " + std::to_string(s.under_replicated) + '\n';
   out += "  misplaced (a copy outside the placement): " + std::to_string(s.misplaced) + '\n';
-  out += "  size conflicts (copies of different sizes): " + std::to_string(s.size_conflicts) +
-         '\n';
+  out += "  size conflicts (copies of different sizes): " + std::to_string(s.size_conflicts) + '\n';
   out += "  skipped entries (not keys): " + std::to_string(s.skipped) + '\n';
   const std::uint64_t unknown = s.keys - std::min(s.keys, s.checksums_kept);
-  out += "  checksums unknown: " + std::to_string(unknown) + " (kept from the old index: " +
-         std::to_string(s.checksums_kept) + ")\n";
+  out += "  checksums unknown: " + std::to_string(unknown) +
+         " (kept from the old index: " + std::to_string(s.checksums_kept) + ")\n";
   if (s.under_replicated > 0 || s.misplaced > 0) {
     out += "run `rebalance` to bring every key onto its placement\n";
   }

@@ -18,32 +18,28 @@ namespace {
 constexpr const char* rebuild_text =
     "usage: mkv -d DB -v URLS -r N rebuild [options]\n"
     "\n"
-    "Walks every volume's JSON autoindex and builds a new index of every key found (its\n"
-    "volumes in placement order, its size) beside DB, then puts it in place of DB in one step:\n"
-    "a rebuild that fails or is killed leaves DB as it was. DB is replaced only when every\n"
-    "volume was read to the end; if one cannot be read, rebuild exits 1 and changes nothing.\n"
-    "To rebuild without a volume that is gone for good, leave it out of -v. Nothing is written\n"
-    "to or deleted from the volumes. Refuses while `mkv serve` (or another command) owns DB.\n"
+    "Walks every volume's JSON autoindex in key order and writes a new index of every key\n"
+    "found (its volumes in placement order, its size) beside DB as it goes, then puts it in\n"
+    "place of DB in one step: a rebuild that fails or is killed leaves DB as it was. DB is\n"
+    "replaced only when every volume was read to the end; if one cannot be read, rebuild\n"
+    "exits 1 and changes nothing. To rebuild without a volume that is gone for good, leave it\n"
+    "out of -v. Nothing is written to or deleted from the volumes. Refuses while `mkv serve`\n"
+    "(or another command) owns DB.\n"
     "Exit status: 0 DB replaced, 1 DB left unchanged, 2 bad command line.\n";
 
-// Shows the line of the phase the job is in.
-void show_progress(ProgressLine& progress, const RebuildJob& job) {
-  if (!progress.due()) return;
-  if (job.phase() == RebuildJob::Phase::walking) {
-    WalkProgress p = job.walk_progress();
-    p.seconds = progress.seconds();
-    progress.show(format_walk_progress(p));
-  } else {
-    progress.show(format_index_write_progress(job.keys_written(), job.keys_total()));
-  }
+// Returns the walk's progress line now.
+std::string walk_line(const ProgressLine& progress, const RebuildJob& job) {
+  WalkProgress p = job.walk_progress();
+  p.seconds = progress.seconds();
+  return format_walk_progress(p);
 }
 
 }  // namespace
 
 int rebuild_command(const Invocation& invocation, const std::vector<std::string>& args) {
   JobOptions job_settings;
-  const auto options = job_options("rebuild options", job_settings,
-                                   "directory listings in flight at once");
+  const auto options =
+      job_options("rebuild options", job_settings, "directory listings in flight at once");
   po::variables_map vars;
   if (!parse_command(args, options, vars, rebuild_text)) return 0;
   if (!check_job_options(job_settings)) return 2;
@@ -63,30 +59,16 @@ int rebuild_command(const Invocation& invocation, const std::vector<std::string>
   net::io_context io;
   VolumeClient volumes(job_settings.volume);
   RebuildJob job(db, volumes, invocation.topology, job_settings.concurrency);
-  bool walked = false;
   const auto outcome = drive(io, job, [&] {
-    if (!walked && job.phase() != RebuildJob::Phase::walking) {
-      walked = true;
-      WalkProgress p = job.walk_progress();
-      p.seconds = progress.seconds();
-      progress.finish(format_walk_progress(p));
-    }
-    show_progress(progress, job);
+    if (progress.due()) progress.show(walk_line(progress, job));
   });
-  if (!walked) {
-    WalkProgress p = job.walk_progress();
-    p.seconds = progress.seconds();
-    progress.finish(format_walk_progress(p));
-  }
+  progress.finish(walk_line(progress, job));
   for (const auto& example : job.skipped_examples()) {
     progress.print("rebuild: skipped " + example + '\n');
   }
   if (!job.unreadable().empty()) {
     progress.print(format_unreadable(job.unreadable(), db));
     return 1;
-  }
-  if (job.phase() != RebuildJob::Phase::walking) {
-    progress.finish(format_index_write_progress(job.keys_written(), job.keys_total()));
   }
   if (!outcome) {
     progress.print("mkv rebuild: " + message(outcome.error()) + "\nrebuild: the index " + db +

@@ -1,4 +1,4 @@
-// Rebuild's printed text: the walk's and the index write's progress lines, the report of
+// Rebuild's printed text: the walk's progress line, the report of
 // unreadable volumes, and the closing summary.
 #include "mkv/rebuild_report.h"
 
@@ -19,15 +19,10 @@ TEST_CASE("format_walk_progress is one line with the files/s rate") {
   p.bytes = 1258291;
   p.seconds = 2.0;
   CHECK(mkv::format_walk_progress(p) ==
-        "rebuild: 1/3 volumes walked, 152 directories, 30000 files, 10000 keys, 1.2 MiB, "
+        "rebuild: 1/3 volumes walked, 152 directories, 30000 files, 10000 keys indexed, 1.2 MiB, "
         "15000 files/s");
   CHECK(mkv::format_walk_progress(mkv::WalkProgress{}) ==
-        "rebuild: 0/0 volumes walked, 0 directories, 0 files, 0 keys, 0 B, 0 files/s");
-}
-
-TEST_CASE("format_index_write_progress counts keys written") {
-  CHECK(mkv::format_index_write_progress(20000, 50000) ==
-        "rebuild: writing index: 20000/50000 keys");
+        "rebuild: 0/0 volumes walked, 0 directories, 0 files, 0 keys indexed, 0 B, 0 files/s");
 }
 
 TEST_CASE("format_unreadable names every volume and says the index was left unchanged") {
@@ -36,10 +31,11 @@ TEST_CASE("format_unreadable names every volume and says the index was left unch
       {"http://v3:8080", "listing /a/ answered 403"},
   };
   const std::string text = mkv::format_unreadable(unreadable, "/data/index.db");
-  CHECK(text.starts_with("rebuild: cannot read http://v1:8080: connect: Connection refused\n"
-                         "rebuild: cannot read http://v3:8080: listing /a/ answered 403\n"
-                         "rebuild: 2 of the volumes could not be read; the index "
-                         "/data/index.db was left unchanged\n"));
+  CHECK(
+      text.starts_with("rebuild: cannot read http://v1:8080: connect: Connection refused\n"
+                       "rebuild: cannot read http://v3:8080: listing /a/ answered 403\n"
+                       "rebuild: 2 of the volumes could not be read; the index "
+                       "/data/index.db was left unchanged\n"));
   CHECK(text.ends_with("\n"));
   CHECK(text.find("leave a volume that is gone for good out of -v") != std::string::npos);
 }
@@ -65,6 +61,6 @@ TEST_CASE("format_rebuild_summary reports every count and suggests a rebalance w
   CHECK(mkv::format_rebuild_summary(s, 2).find("rebalance") == std::string::npos);
   s.checksums_kept = 10;
   CHECK(mkv::format_rebuild_summary(s, 2).find("verify") == std::string::npos);
-  CHECK(mkv::format_rebuild_summary(s, 2).find("checksums unknown: 0 (kept from the old index: 10)") !=
-        std::string::npos);
+  CHECK(mkv::format_rebuild_summary(s, 2).find(
+            "checksums unknown: 0 (kept from the old index: 10)") != std::string::npos);
 }
