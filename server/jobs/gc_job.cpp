@@ -49,6 +49,27 @@ std::string orphan_url(const Volume& volume, const GcJob::Orphan& orphan) {
          orphan_target(volume, orphan);
 }
 
+// Queues dir to be listed.
+void queue_directory(GcJob::Work& work, GcJob::Directory dir) {
+  work.directories[dir.volume].push_back(std::move(dir));
+  work.queued += 1;
+}
+
+// Takes the next directory to list: the last one queued of the next volume in turn that has one,
+// so the volumes are listed evenly and each depth first.
+GcJob::Directory take_directory(GcJob::Work& work) {
+  const std::size_t n = work.directories.size();
+  for (std::size_t k = 0;; ++k) {
+    auto& stack = work.directories[(work.turn + k) % n];
+    if (stack.empty()) continue;
+    work.turn = (work.turn + k + 1) % n;
+    work.queued -= 1;
+    GcJob::Directory dir = std::move(stack.back());
+    stack.pop_back();
+    return dir;
+  }
+}
+
 // Marks one directory of a volume as listed (or dropped); the volume is walked when it has none
 // open.
 void close_gc_directory(GcStep& step, std::size_t volume) {
@@ -100,7 +121,7 @@ void visit_gc_entry(GcStep& step, const GcJob::Directory& dir, const ListingEntr
       return;
     }
     case Visit::descend:
-      step.work.directories.push_back({dir.volume, std::move(d.path), false});
+      queue_directory(step.work, {dir.volume, std::move(d.path), false});
       step.work.open[dir.volume] += 1;
       return;
     case Visit::skip_invalid:
@@ -110,8 +131,7 @@ void visit_gc_entry(GcStep& step, const GcJob::Directory& dir, const ListingEntr
       }
       return;
     case Visit::skip_reserved:  // the staging directory is listed on its own
-    case Visit::skip_other:
-      return;
+    case Visit::skip_other: return;
   }
 }
 
@@ -224,8 +244,7 @@ net::awaitable<void> collect(GcStep& step, GcJob::Orphan orphan) {
 net::awaitable<void> gc_worker(GcStep& step) {
   GcJob::Work& work = step.work;
   for (;;) {
-    if (work.budget == 0 ||
-        (work.orphans.empty() && work.directories.empty() && work.busy == 0)) {
+    if (work.budget == 0 || (work.orphans.empty() && work.queued == 0 && work.busy == 0)) {
       step.wake.cancel();  // the step is over: let the other idle workers see it
       co_return;
     }
@@ -236,9 +255,8 @@ net::awaitable<void> gc_worker(GcStep& step) {
       work.busy += 1;
       co_await collect(step, std::move(orphan));
       work.busy -= 1;
-    } else if (!work.directories.empty()) {
-      GcJob::Directory dir = std::move(work.directories.front());
-      work.directories.pop_front();
+    } else if (work.queued > 0) {
+      GcJob::Directory dir = take_directory(work);
       work.budget -= 1;
       const std::size_t volume = dir.volume;
       if (!work.unreadable[volume]) {
@@ -270,23 +288,33 @@ GcJob::GcJob(IndexBackend& index, VolumeClient& volumes, KeyLocks& locks, Topolo
   summary_.volumes = n;
   work_.open.assign(n, 2 + record_areas.size());  // its root, staging and record areas
   work_.unreadable.assign(n, false);
+  work_.directories.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    work_.directories.push_back({i, "", true});
-    work_.directories.push_back({i, "", false});
-    for (const auto area : record_areas) work_.directories.push_back({i, std::string(area), false});
+    queue_directory(work_, {i, "", true});
+    queue_directory(work_, {i, "", false});
+    for (const auto area : record_areas) queue_directory(work_, {i, std::string(area), false});
   }
 }
 
 net::awaitable<Result<bool>> GcJob::step() {
   if (stopping_) co_return false;
   work_.budget = gc_work_per_step;
-  GcStep step{index_, volumes_, locks_, topology_, settings_, work_, summary_, notes_,
-              net::steady_timer(co_await net::this_coro::executor,
-                                net::steady_timer::time_point::max())};
+  GcStep step{
+      index_,
+      volumes_,
+      locks_,
+      topology_,
+      settings_,
+      work_,
+      summary_,
+      notes_,
+      net::steady_timer(co_await net::this_coro::executor, net::steady_timer::time_point::max())};
   co_await run_all(settings_.concurrency, [&](std::size_t) { return gc_worker(step); });
-  co_return !work_.directories.empty() || !work_.orphans.empty();
+  co_return work_.queued > 0 || !work_.orphans.empty();
 }
 
-std::vector<std::string> GcJob::take_notes() { return std::exchange(notes_, {}); }
+std::vector<std::string> GcJob::take_notes() {
+  return std::exchange(notes_, {});
+}
 
 }  // namespace mkv

@@ -4,8 +4,8 @@
 // names, once older than a grace period (mkv/gc.h decides). Each key file (a record area's file
 // too) is re-checked under its key's write lock just before it is deleted,
 // so a PUT committing the key meanwhile keeps its copy. Memory does not grow with the number of
-// keys: records are read one file at a time. It holds no terminal output: whoever drives it
-// reads its counts and notes and shows them as it likes.
+// keys: records are read one file at a time, and each volume is walked depth first. It holds no
+// terminal output: whoever drives it reads its counts and notes and shows them as it likes.
 #pragma once
 
 #include "index/backend.h"
@@ -28,9 +28,9 @@ namespace mkv {
 
 // How a gc runs.
 struct GcSettings {
-  bool dry_run = false;                // list the orphans, delete nothing
-  std::chrono::seconds grace{3600};    // orphans younger than this are kept
-  std::size_t concurrency = 16;        // listings and deletions in flight at once
+  bool dry_run = false;              // list the orphans, delete nothing
+  std::chrono::seconds grace{3600};  // orphans younger than this are kept
+  std::size_t concurrency = 16;      // listings and deletions in flight at once
 };
 
 class GcJob {
@@ -75,12 +75,17 @@ class GcJob {
   // The work still to do and what the workers of a step share; they run on one thread, so it
   // needs no lock.
   struct Work {
-    std::deque<Directory> directories;  // directories to list
-    std::deque<Orphan> orphans;         // orphans to re-check and delete
-    std::size_t busy = 0;               // listings and deletions in flight right now
-    std::size_t budget = 0;             // listings and deletions this step may still start
-    std::vector<std::size_t> open;      // per volume: its directories queued or being listed
-    std::vector<bool> unreadable;       // per volume: given up
+    // Per volume, the directories to list, last found first: a depth-first walk holds only the
+    // unlisted siblings of the directories on its path, where a breadth-first one would hold a
+    // whole level of the tree (a number of directories that grows with the keys).
+    std::vector<std::vector<Directory>> directories;
+    std::size_t queued = 0;         // directories to list, over all volumes
+    std::size_t turn = 0;           // the volume to take a directory from next
+    std::deque<Orphan> orphans;     // orphans to re-check and delete
+    std::size_t busy = 0;           // listings and deletions in flight right now
+    std::size_t budget = 0;         // listings and deletions this step may still start
+    std::vector<std::size_t> open;  // per volume: its directories queued or being listed
+    std::vector<bool> unreadable;   // per volume: given up
   };
 
  private:
