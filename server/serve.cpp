@@ -1,6 +1,7 @@
 // `mkv serve` (see serve.h).
 #include "serve.h"
 
+#include "admin/admin_address.h"
 #include "admin/admin_listener.h"
 #include "api/overwrite.h"
 #include "health/auto_repair.h"
@@ -131,24 +132,6 @@ bool listen_on(tcp::acceptor& acceptor, const std::string& bind, std::uint16_t p
   }
 }
 
-// Records the admin listener's address for the index at db (see admin_address_file), through a
-// temporary file renamed into place so a reader never sees half of it.
-void record_admin_address(const std::string& db, const tcp::endpoint& endpoint) {
-  const std::string path = admin_address_file(db);
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << endpoint.address().to_string() << ':' << endpoint.port() << '\n';
-    if (!out) {
-      log_line("warning: cannot write " + temporary + "; the CLI cannot find the admin listener");
-      return;
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    log_line("warning: cannot write " + path + "; the CLI cannot find the admin listener");
-  }
-}
-
 }  // namespace
 
 int run_server(const std::string& location, Topology topology, const ServerSettings& settings) {
@@ -159,7 +142,7 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
   }
   auto index = IndexBackend::open(location);
   if (!index) {
-    log_line("cannot open index " + location + ": " + message(index.error()));
+    log_line("cannot open index " + index_name(location) + ": " + message(index.error()));
     return 1;
   }
   IndexWriter writer(*index);
@@ -191,7 +174,9 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
   if (!listen_on(acceptor, settings.bind, settings.port, "")) return 1;
   tcp::acceptor admin(io);
   if (!listen_on(admin, settings.admin_bind, settings.admin_port, "(admin) ")) return 1;
-  record_admin_address(location, admin.local_endpoint());
+  const std::string admin_address = admin.local_endpoint().address().to_string() + ':' +
+                                    std::to_string(admin.local_endpoint().port());
+  record_admin_address(*index, location, admin_address);
   // The S3 API on its own listener, when asked for (serve_command checked its credentials).
   tcp::acceptor s3_acceptor(io);
   std::optional<S3Service> s3;
@@ -212,7 +197,7 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
     log_line("warning: " + message(Error::not_enough_volumes(replicas, volume_count)) +
              "; PUTs will fail until more volumes are configured");
   }
-  log_line("serving " + location + " (" MKV_INDEX_NAME ") on " + settings.bind + ":" +
+  log_line("serving " + index_name(location) + " (" MKV_INDEX_NAME ") on " + settings.bind + ":" +
            std::to_string(settings.port) + " with " + std::to_string(volume_count) +
            " volumes, r=" + std::to_string(replicas) + ", " + std::to_string(threads) +
            " threads; admin (metrics, online jobs) on " +
@@ -228,7 +213,7 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
   io.run();
   for (auto& t : pool) t.join();
   hashers.join();
-  std::remove(admin_address_file(location).c_str());
+  forget_admin_address(*index, location, admin_address);
   log_line("stopped");
   return 0;
 }

@@ -68,6 +68,10 @@ class PostgresIndex {
   Result<void> write_journal(std::string_view name, std::string_view text);
   Result<void> remove_journal(std::string_view name);
 
+  // Returns how messages name the database at conninfo: "PostgreSQL host:port/database", never
+  // a password.
+  static std::string describe(const std::string& conninfo);
+
   // The connection string this index was opened with.
   const std::string& conninfo() const;
 

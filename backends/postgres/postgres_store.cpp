@@ -17,9 +17,9 @@ using namespace pg;
 
 namespace {
 
-// Returns how messages name the database at conninfo: host, port and database, never a
-// password.
-std::string describe(const std::string& conninfo) {
+}  // namespace
+
+std::string PostgresIndex::describe(const std::string& conninfo) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
   if (error) PQfreemem(error);
@@ -36,6 +36,10 @@ std::string describe(const std::string& conninfo) {
   return "PostgreSQL " + (host.empty() ? std::string("(local)") : host) +
          (port.empty() ? "" : ":" + port) + (db.empty() ? "" : "/" + db);
 }
+
+namespace {
+
+std::string describe(const std::string& conninfo) { return PostgresIndex::describe(conninfo); }
 
 // Runs body inside a transaction on conn that holds mkv's migration lock, committing if body
 // succeeds and rolling back otherwise.

@@ -15,8 +15,4 @@ namespace mkv {
 // connection) until it is closed.
 net::awaitable<void> accept_admin(App& app, net::ip::tcp::acceptor& acceptor);
 
-// Returns the file that names a running server's admin address for the index at db
-// ("<db>.admin", next to the owner lock "<db>.lock"), holding "HOST:PORT\n".
-inline std::string admin_address_file(const std::string& db) { return db + ".admin"; }
-
 }  // namespace mkv

@@ -4,7 +4,7 @@
 #include "asio.h"
 #include "progress_line.h"
 
-#include "admin/admin_listener.h"
+#include "admin/admin_address.h"
 
 #include "mkv/admin_request.h"
 
@@ -23,16 +23,6 @@ namespace mkv::cli {
 namespace {
 
 using tcp = net::ip::tcp;
-
-// Returns the admin address recorded for db, split into host and port, if there is one.
-std::optional<std::pair<std::string, std::string>> recorded_address(const std::string& db) {
-  std::ifstream in(admin_address_file(db));
-  std::string line;
-  if (!in || !std::getline(in, line)) return std::nullopt;
-  const auto colon = line.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == line.size()) return std::nullopt;
-  return std::pair{line.substr(0, colon), line.substr(colon + 1)};
-}
 
 // What the stream of one job has shown so far.
 struct Shown {
@@ -149,7 +139,7 @@ net::awaitable<int> exchange(tcp::socket& socket, std::string command, std::stri
 
 std::optional<int> run_online(const std::string& db, std::string_view command,
                               const std::string& target) {
-  const auto address = recorded_address(db);
+  const auto address = recorded_admin_address(db);
   if (!address) return std::nullopt;
   net::io_context io;
   tcp::socket socket(io);
@@ -159,7 +149,7 @@ std::optional<int> run_online(const std::string& db, std::string_view command,
   } catch (const std::exception&) {
     return std::nullopt;  // a stale address: no server listens there any more
   }
-  ProgressLine().print("mkv " + std::string(command) + ": `mkv serve` owns " + db +
+  ProgressLine().print("mkv " + std::string(command) + ": `mkv serve` owns " + index_name(db) +
                        "; running the job inside it (admin " + address->first + ":" +
                        address->second + ")\n");
   int code = 1;
