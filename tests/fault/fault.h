@@ -11,6 +11,8 @@
 
 #if MKV_INDEX_LMDB
 #include "lmdb_index.h"
+#elif MKV_INDEX_POSTGRES
+#include "postgres_index.h"
 #else
 #include "sqlite_index.h"
 #endif
@@ -36,6 +38,8 @@ namespace mkv::test {
 
 #if MKV_INDEX_LMDB
 using TestIndex = mkv::LmdbIndex;
+#elif MKV_INDEX_POSTGRES
+using TestIndex = mkv::PostgresIndex;
 #else
 using TestIndex = mkv::SqliteIndex;
 #endif
@@ -80,9 +84,9 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seco
   return pred();
 }
 
-// Returns every record of the index file db (open it only while no mkv process owns it).
+// Returns every record of the index at db (open it only while no mkv process owns it).
 inline std::map<std::string, mkv::Record> read_index(const std::filesystem::path& db) {
-  auto index = TestIndex::open(db.string());
+  auto index = TestIndex::open(index_location(db));
   REQUIRE_MESSAGE(index.has_value(), "cannot open index " << db.string());
   auto entries = index->scan("", 100'000'000);
   REQUIRE(entries.has_value());

@@ -27,7 +27,7 @@ std::vector<std::string> staging_files(const Cluster& c) {
 
 // Returns the intents left in the index (open it only while no server owns it).
 std::vector<mkv::Intent> intents_of(const std::filesystem::path& db) {
-  auto index = TestIndex::open(db.string());
+  auto index = TestIndex::open(index_location(db));
   REQUIRE(index.has_value());
   auto intents = index->intents();
   REQUIRE(intents.has_value());
@@ -160,7 +160,7 @@ TEST_CASE("an overwrite a crash cut short between its commit and its moves is fi
       }
     }
     {
-      auto index = TestIndex::open(c.db().string());
+      auto index = TestIndex::open(index_location(c.db()));
       REQUIRE(index.has_value());
       const mkv::Record committed{before.volumes, value.size()};
       mkv::Write commit{key, committed};

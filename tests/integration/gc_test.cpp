@@ -14,6 +14,9 @@
 #if MKV_INDEX_LMDB
 #include "lmdb_index.h"
 using TestIndex = mkv::LmdbIndex;
+#elif MKV_INDEX_POSTGRES
+#include "postgres_index.h"
+using TestIndex = mkv::PostgresIndex;
 #else
 #include "sqlite_index.h"
 using TestIndex = mkv::SqliteIndex;
@@ -42,7 +45,7 @@ std::string target_of(const std::string& key) {
 
 // Returns every record of the index at db.
 std::map<std::string, mkv::Record> read_index(const fs::path& db) {
-  auto index = TestIndex::open(db.string());
+  auto index = TestIndex::open(index_location(db));
   REQUIRE(index.has_value());
   auto entries = index->scan("", 10'000'000);
   REQUIRE(entries.has_value());

@@ -2,6 +2,10 @@
 // blocking HTTP client built on Boost.Beast.
 #include "harness.h"
 
+#ifdef MKV_HAVE_POSTGRES_FIXTURE
+#include "postgres_server.h"
+#endif
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,9 +15,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -345,6 +352,99 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The index
+
+namespace {
+
+bool is_uri_or_conninfo(std::string_view location) {
+  return location.starts_with("postgresql://") || location.starts_with("postgres://") ||
+         location.find('=') != std::string_view::npos;
+}
+
+// Returns the database that stands for the index path: the same in every process and run for
+// the same path (FNV-1a of the absolute path), so that a test's two mkv runs share it.
+std::string database_for(const fs::path& path) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : fs::absolute(path).lexically_normal().string()) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  char name[21];
+  std::snprintf(name, sizeof name, "mkv_%016llx", static_cast<unsigned long long>(hash));
+  return name;
+}
+
+// The databases this process made, so that each is created once (threads may share a test).
+std::mutex databases_mutex;
+std::set<std::string> databases_made;
+
+[[noreturn]] void no_postgres() {
+  throw std::runtime_error(
+      "MKV_INDEX=postgres, but the test harness was built without libpq "
+      "(tests/support/postgres_server.h): install libpq-dev and reconfigure");
+}
+
+}  // namespace
+
+std::string index_backend() {
+  return env_or("MKV_INDEX", "sqlite");
+}
+
+bool index_on_server() {
+  return index_backend() == "postgres";
+}
+
+std::string index_location(const fs::path& path) {
+  if (!index_on_server() || is_uri_or_conninfo(path.string())) return path.string();
+#ifdef MKV_HAVE_POSTGRES_FIXTURE
+  const std::string name = database_for(path);
+  PostgresServer& server = shared_postgres();
+  std::lock_guard lock(databases_mutex);
+  if (databases_made.insert(name).second) {
+    try {
+      server.create_database(name);
+    } catch (...) {
+      databases_made.erase(name);
+      throw;
+    }
+  }
+  return server.uri(name);
+#else
+  no_postgres();
+#endif
+}
+
+std::vector<std::string> index_args(std::vector<std::string> args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if ((args[i] == "-d" || args[i] == "--db") && i + 1 < args.size()) {
+      args[i + 1] = index_location(args[i + 1]);
+      ++i;
+    } else if (args[i].starts_with("--db=")) {
+      args[i] = "--db=" + index_location(args[i].substr(5));
+    }
+  }
+  return args;
+}
+
+void remove_index(const fs::path& path) {
+  if (index_on_server() && !is_uri_or_conninfo(path.string())) {
+#ifdef MKV_HAVE_POSTGRES_FIXTURE
+    const std::string name = database_for(path);
+    std::lock_guard lock(databases_mutex);
+    shared_postgres().drop_database(name);
+    databases_made.erase(name);
+    return;
+#else
+    no_postgres();
+#endif
+  }
+  for (const char* suffix : {"", "-wal", "-shm", "-lock", ".lock"}) {
+    std::error_code ec;
+    fs::remove(path.string() + suffix, ec);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Programs
 
 RunResult run_program(const std::string& program, const std::vector<std::string>& args,
@@ -374,7 +474,7 @@ std::string mkv_binary() {
 }
 
 RunResult run(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
-  return run_program(mkv_binary(), args, timeout);
+  return run_program(mkv_binary(), index_args(args), timeout);
 }
 
 std::string join_urls(const std::vector<std::string>& urls) {
@@ -504,8 +604,16 @@ std::vector<std::string> Volume::files() const {
 Server::Server(fs::path db, std::vector<std::string> volume_urls, unsigned replicas,
                std::vector<std::string> extra_args)
     : port_(free_port()) {
-  argv_ = {mkv_binary(), "-d", db.string(), "-v", join_urls(volume_urls),
-           "-r", std::to_string(replicas), "serve", "-p", std::to_string(port_)};
+  argv_ = {mkv_binary(),
+           "-d",
+           index_location(db),
+           "-v",
+           join_urls(volume_urls),
+           "-r",
+           std::to_string(replicas),
+           "serve",
+           "-p",
+           std::to_string(port_)};
   // Tests listen on loopback only, unless a test chooses the address itself.
   if (std::find(extra_args.begin(), extra_args.end(), "--bind") == extra_args.end()) {
     argv_.insert(argv_.end(), {"--bind", "127.0.0.1"});

@@ -7,6 +7,10 @@
 //                   tree's copy when the build defines MKV_HARNESS_NGINX_CONF
 //   MKV_BIN         the mkv binary, for Server and run()
 //   NGINX           the nginx binary; defaults to /usr/sbin/nginx
+//   MKV_INDEX       the index backend mkv was built with (sqlite, lmdb, postgres). With
+//                   postgres, every index path a test gives mkv (-d PATH, through Server and
+//                   run()) becomes a database on this process's throwaway PostgreSQL server
+//                   (tests/support/postgres_server.h), so that tests run unchanged.
 //
 // Failures to set things up (a process that will not start, a missing file) throw
 // std::runtime_error with the details, so doctest reports them on the test that hit them.
@@ -59,6 +63,33 @@ class TempDir {
 };
 
 // ---------------------------------------------------------------------------------------------
+// The index
+
+// Returns the index backend under test: MKV_INDEX, or "sqlite" if it is unset.
+[[nodiscard]] std::string index_backend();
+
+// Returns whether the index is a database on a server (MKV_INDEX=postgres) rather than files at
+// the path a test chose. Tests that look at index files skip with a MESSAGE when it is.
+[[nodiscard]] bool index_on_server();
+
+// Returns what mkv's -d gets for the index a test places at path: path itself, or with
+// MKV_INDEX=postgres the URI of the database standing for it on shared_postgres(), named
+// "mkv_" + 16 hex digits of a hash of the path and created on first use. A path that is a
+// URI already (postgresql://, postgres://) or a conninfo string (has '=') is returned as is.
+// Throws if postgres is wanted but the harness was built without libpq.
+[[nodiscard]] std::string index_location(const std::filesystem::path& path);
+
+// Returns args with each index path (-d PATH, --db PATH, --db=PATH) replaced by
+// index_location(PATH). Server and run() do this themselves; for tests that start mkv another
+// way.
+[[nodiscard]] std::vector<std::string> index_args(std::vector<std::string> args);
+
+// Removes the index at path: the file and those beside it (-wal, -shm, -lock, .lock), or with
+// MKV_INDEX=postgres its database, which the next index_location(path) makes again, empty.
+// Open it nowhere meanwhile.
+void remove_index(const std::filesystem::path& path);
+
+// ---------------------------------------------------------------------------------------------
 // Processes
 
 // The outcome of a program run to completion.
@@ -78,7 +109,8 @@ struct RunResult {
 // Returns the mkv binary named by MKV_BIN; throws if MKV_BIN is unset.
 [[nodiscard]] std::string mkv_binary();
 
-// Runs the mkv CLI (MKV_BIN) with args, e.g. {"-d", db, "-v", urls, "-r", "2", "rebuild"}.
+// Runs the mkv CLI (MKV_BIN) with args, e.g. {"-d", db, "-v", urls, "-r", "2", "rebuild"}; the
+// index path goes through index_args().
 [[nodiscard]] RunResult run(const std::vector<std::string>& args,
                             std::chrono::milliseconds timeout = 60s);
 
@@ -144,7 +176,7 @@ class Volume {
 };
 
 // The mkv binary (MKV_BIN) serving on a free port:
-//   mkv -d DB -v URL,URL... -r REPLICAS serve -p PORT [extra_args...]
+//   mkv -d index_location(DB) -v URL,URL... -r REPLICAS serve -p PORT [extra_args...]
 // Its stdout and stderr go to a log file (log()). The constructor returns once mkv answers a
 // request (GET /.mkv/health: its start-up, finishing interrupted overwrites and checking the
 // volumes, is over), and throws with the log if mkv exits or does not answer within 15 s. The

@@ -309,9 +309,11 @@ TEST_CASE("Server runs MKV_BIN with the serve command line and reports an early 
                   {"--threads", "1"});
     CHECK(accepts_connections(server.port()));
     CHECK(server.pid() > 0);
-    CHECK(server.log().find("args: -d " + (dir.path() / "index.db").string() +
+    // (index_location: with MKV_INDEX=postgres, the URI of the database for the path.)
+    CHECK(server.log().find("args: -d " + index_location(dir.path() / "index.db") +
                             " -v http://127.0.0.1:1,http://127.0.0.1:2 -r 2 serve -p " +
-                            std::to_string(server.port()) + " --bind 127.0.0.1 --threads 1") != std::string::npos);
+                            std::to_string(server.port()) + " --bind 127.0.0.1 --threads 1") !=
+          std::string::npos);
     server.kill9();
     CHECK(server.pid() == -1);
     CHECK_FALSE(accepts_connections(server.port()));

@@ -262,7 +262,7 @@ TEST_CASE("Ctrl-C stops an online verify at a safe point; a second job is refuse
   // (--foreground: the signal goes to mkv alone, once, as a terminal sends it.)
   std::vector<std::string> command = {"--foreground", "--preserve-status", "-s", "INT", "2",
                                       mkv_binary()};
-  for (auto& a : mkv_args(c, {"verify", "--rate", "0.1", "--concurrency", "1"})) {
+  for (auto& a : index_args(mkv_args(c, {"verify", "--rate", "0.1", "--concurrency", "1"}))) {
     command.push_back(a);
   }
   RunResult stopped;

@@ -12,6 +12,9 @@
 #if MKV_INDEX_LMDB
 #include "lmdb_index.h"
 using TestIndex = mkv::LmdbIndex;
+#elif MKV_INDEX_POSTGRES
+#include "postgres_index.h"
+using TestIndex = mkv::PostgresIndex;
 #else
 #include "sqlite_index.h"
 using TestIndex = mkv::SqliteIndex;
@@ -95,7 +98,7 @@ std::map<std::string, std::string> put_all(Cluster& c, const std::vector<std::st
 
 // Returns every record of the index at db.
 std::map<std::string, mkv::Record> read_index(const fs::path& db) {
-  auto index = TestIndex::open(db.string());
+  auto index = TestIndex::open(index_location(db));
   REQUIRE(index.has_value());
   auto entries = index->scan("", 10'000'000);
   REQUIRE(entries.has_value());
@@ -233,7 +236,8 @@ struct Background {
 
 Background start_mkv(const std::vector<std::string>& args, const fs::path& err) {
   std::vector<std::string> argv = {mkv_binary()};
-  argv.insert(argv.end(), args.begin(), args.end());
+  const auto located = index_args(args);
+  argv.insert(argv.end(), located.begin(), located.end());
   std::vector<char*> raw;
   for (auto& a : argv) raw.push_back(a.data());
   raw.push_back(nullptr);
@@ -249,12 +253,6 @@ Background start_mkv(const std::vector<std::string>& args, const fs::path& err) 
     _exit(127);
   }
   return {pid, err};
-}
-
-void remove_index(const fs::path& db) {
-  for (const char* suffix : {"", "-wal", "-shm", "-lock", ".lock"}) {
-    fs::remove(db.string() + suffix);
-  }
 }
 
 }  // namespace

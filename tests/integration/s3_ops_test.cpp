@@ -10,6 +10,9 @@
 #if MKV_INDEX_LMDB
 #include "lmdb_index.h"
 using TestIndex = mkv::LmdbIndex;
+#elif MKV_INDEX_POSTGRES
+#include "postgres_index.h"
+using TestIndex = mkv::PostgresIndex;
 #else
 #include "sqlite_index.h"
 using TestIndex = mkv::SqliteIndex;
@@ -27,20 +30,13 @@ namespace {
 
 // Returns every record of the index at db.
 std::map<std::string, mkv::Record> read_index(const fs::path& db) {
-  auto index = TestIndex::open(db.string());
+  auto index = TestIndex::open(index_location(db));
   REQUIRE(index.has_value());
   auto entries = index->scan("", 10'000'000);
   REQUIRE(entries.has_value());
   std::map<std::string, mkv::Record> records;
   for (auto& e : *entries) records.emplace(std::move(e.key), std::move(e.record));
   return records;
-}
-
-// Removes the index at db and every file beside it that belongs to it.
-void remove_index(const fs::path& db) {
-  for (const char* suffix : {"", "-wal", "-shm", "-lock", ".lock"}) {
-    fs::remove(db.string() + suffix);
-  }
 }
 
 // Runs `mkv rebuild` on the cluster's volumes and index.
