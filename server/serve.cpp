@@ -8,6 +8,8 @@
 #include "health/watch.h"
 #include "jobs/rebalance_job.h"
 #include "http/connection.h"
+#include "http/gate_wait.h"
+#include "index/shared.h"
 #include "http/listener.h"
 #include "log.h"
 #include "s3/connection.h"
@@ -89,6 +91,19 @@ std::string describe_placement(std::string_view text) {
 // volume that hangs must not keep the server from serving reads).
 constexpr auto check_wait = 2s;
 
+// Keeps the key leases this server holds alive (a third of their lifetime apart) until it
+// stops; a failure is retried at the next turn, well before they expire.
+net::awaitable<void> keep_leases(App& app, std::chrono::milliseconds lease_time) {
+  net::steady_timer timer(co_await net::this_coro::executor);
+  while (!app.gate.closed()) {
+    co_await wait_unless_closed(app.gate, timer, lease_time / 3);
+    if (app.gate.closed()) break;
+    if (auto renewed = co_await renew_leases(app.index); !renewed) {
+      log_line("cannot renew key leases: " + renewed.error().detail);
+    }
+  }
+}
+
 // Finishes the overwrites a crash cut short, checks the volumes, starts probing them, then
 // accepts connections and admin connections (the listening sockets queue them meanwhile).
 net::awaitable<void> start_serving(App& app, tcp::acceptor& acceptor, tcp::acceptor& admin,
@@ -101,6 +116,9 @@ net::awaitable<void> start_serving(App& app, tcp::acceptor& acceptor, tcp::accep
                 net::detached);
   net::co_spawn(admin.get_executor(), accept_admin(app, admin), net::detached);
   net::co_spawn(acceptor.get_executor(), repair_marked_keys(app), net::detached);
+  if (const auto lifetime = lease_time<IndexBackend>(); lifetime.count() > 0) {
+    net::co_spawn(acceptor.get_executor(), keep_leases(app, lifetime), net::detached);
+  }
   if (s3) {
     net::co_spawn(acceptor.get_executor(), expire_uploads(app), net::detached);
     net::co_spawn(s3_acceptor.get_executor(),
@@ -146,7 +164,8 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
     return 1;
   }
   IndexWriter writer(*index);
-  KeyLocks locks;
+  // Other servers may share an index kept in a database: key locks then take leases in it.
+  KeyLocks locks(index_in_files ? nullptr : &*index);
   RequestGate gate;
   std::atomic<std::size_t> connections{0};
   const unsigned threads =

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,10 +85,33 @@ inline constexpr Prepared write_statement{
     "   RETURNING 1)"
     " SELECT ok FROM ok"};
 
-inline constexpr Prepared all_statements[] = {get_statement,  list_range_statement,
-                                              list_from_statement, scan_statement,
-                                              lock_statement, lock_all_statement,
-                                              write_statement};
+// Cross-server key locks (PostgresIndex::take_lease): a lease is taken if the key has none,
+// or an expired one, or one of this server's own ($4, the prefix of its tokens).
+inline constexpr Prepared take_lease_statement{
+    "take_lease",
+    "INSERT INTO leases (key, owner, expires) VALUES ($1::bytea, $2::text,"
+    " now() + $3::int8 * interval '1 millisecond') ON CONFLICT (key) DO UPDATE"
+    " SET owner = excluded.owner, expires = excluded.expires"
+    " WHERE leases.expires < now() OR starts_with(leases.owner, $4::text) RETURNING 1"};
+inline constexpr Prepared drop_lease_statement{
+    "drop_lease", "DELETE FROM leases WHERE key = $1::bytea AND owner = $2::text"};
+inline constexpr Prepared renew_leases_statement{
+    "renew_leases",
+    "UPDATE leases SET expires = now() + $2::int8 * interval '1 millisecond'"
+    " WHERE starts_with(owner, $1::text)"};
+// A live lease on a key that collides with $1 as a path: a parent (each prefix of $1 that ends
+// before a '/') or a child (below $1/).
+inline constexpr Prepared leased_relative_statement{
+    "leased_relative",
+    "SELECT key FROM leases WHERE expires > now() AND (key IN (SELECT substr($1::bytea, 1, p - 1)"
+    " FROM generate_series(1, length($1::bytea)) p WHERE get_byte($1::bytea, p - 1) = 47)"
+    " OR (key >= $1::bytea || '\\x2f'::bytea AND key < $1::bytea || '\\x30'::bytea)) LIMIT 1"};
+
+inline constexpr Prepared all_statements[] = {
+    get_statement,        list_range_statement,      list_from_statement,
+    scan_statement,       lock_statement,            lock_all_statement,
+    write_statement,      take_lease_statement,      drop_lease_statement,
+    renew_leases_statement, leased_relative_statement};
 
 // Returns a connection to conninfo whose tables are those of schema, with every statement
 // prepared. Blocks while it connects.
@@ -141,18 +165,38 @@ class SessionPool {
     Connection conn_;
   };
 
+  // Returns an idle session, or a new one (blocking while it connects).
   Result<Lease> borrow() {
-    {
-      const std::lock_guard lock(mutex_);
-      if (!idle_.empty()) {
-        Connection conn = std::move(idle_.back());
-        idle_.pop_back();
-        return Lease(*this, std::move(conn));
-      }
-    }
+    if (auto idle = try_borrow()) return std::move(*idle);
     auto conn = open_session(conninfo_, schema_);
     if (!conn) return conn.error();
+    const std::lock_guard lock(mutex_);
+    opened_ += 1;
     return Lease(*this, std::move(*conn));
+  }
+
+  // Returns an idle session, if there is one.
+  std::optional<Lease> try_borrow() {
+    const std::lock_guard lock(mutex_);
+    if (idle_.empty()) return std::nullopt;
+    Connection conn = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(*this, std::move(conn));
+  }
+
+  // Counts a session about to be opened, if fewer than limit are open; false otherwise.
+  bool reserve(std::size_t limit) {
+    const std::lock_guard lock(mutex_);
+    if (opened_ >= limit) return false;
+    opened_ += 1;
+    return true;
+  }
+  // Returns a session opened after reserve(), or takes back the reservation (conn empty).
+  std::optional<Lease> adopt(Connection conn) {
+    if (conn) return Lease(*this, std::move(conn));
+    const std::lock_guard lock(mutex_);
+    opened_ -= 1;
+    return std::nullopt;
   }
 
   const std::string& conninfo() const { return conninfo_; }
@@ -160,15 +204,16 @@ class SessionPool {
 
  private:
   void give_back(Connection conn) noexcept {
+    const std::lock_guard lock(mutex_);
     if (PQstatus(conn.get()) != CONNECTION_OK ||
         PQtransactionStatus(conn.get()) != PQTRANS_IDLE) {
+      opened_ -= 1;
       return;  // broken, or left inside a transaction: close it
     }
-    const std::lock_guard lock(mutex_);
     try {
       idle_.push_back(std::move(conn));
     } catch (...) {
-      // Out of memory: the connection closes instead of waiting idle.
+      opened_ -= 1;  // out of memory: the connection closes instead of waiting idle
     }
   }
 
@@ -176,6 +221,7 @@ class SessionPool {
   std::string schema_;
   std::mutex mutex_;
   std::vector<Connection> idle_;
+  std::size_t opened_ = 0;  // sessions open, idle or lent
 };
 
 }  // namespace mkv::pg

@@ -8,6 +8,7 @@
 // between, whichever server sent it.
 #include "postgres_index.h"
 
+#include "pg_records.h"
 #include "pg_session.h"
 #include "postgres_state.h"
 
@@ -31,44 +32,6 @@ constexpr std::size_t writes_per_round_trip = 200;
 constexpr std::size_t keys_locked_one_by_one = 64;
 // Attempts at a batch PostgreSQL aborted to resolve a race (serialization failure, deadlock).
 constexpr int write_attempts = 5;
-
-// Returns the record in the columns volumes, size, md5, modified, meta (from first on) of row.
-Result<Record> record_at(const PGresult* rows, int row, int first, std::string_view key) {
-  auto volumes = parse_volumes(bytes_at(rows, row, first));
-  if (!volumes) return Error::database("corrupt volumes for key " + std::string(key));
-  Record record{std::move(*volumes), static_cast<std::uint64_t>(int8_at(rows, row, first + 1))};
-  if (!is_null(rows, row, first + 2)) {
-    const std::string md5 = bytes_at(rows, row, first + 2);
-    if (md5.size() != 16) return Error::database("corrupt checksum for key " + std::string(key));
-    Md5 digest;
-    std::copy(md5.begin(), md5.end(), digest.begin());
-    record.md5 = digest;
-  }
-  record.modified = int8_at(rows, row, first + 3);
-  if (!is_null(rows, row, first + 4)) record.meta = bytes_at(rows, row, first + 4);
-  return record;
-}
-
-// Adds record's volumes, size, md5, modified and meta to params.
-void add_record(Params& params, const Record& record) {
-  params.text(encode_volumes(record.volumes)).integer(static_cast<std::int64_t>(record.size));
-  if (record.md5) {
-    params.bytes(std::string_view(reinterpret_cast<const char*>(record.md5->data()), 16));
-  } else {
-    params.null();
-  }
-  params.integer(record.modified);
-  if (record.meta.empty()) {
-    params.null();
-  } else {
-    params.bytes(record.meta);
-  }
-}
-
-// Adds five NULLs in place of a record.
-void add_no_record(Params& params) {
-  for (int i = 0; i < 5; ++i) params.null();
-}
 
 // Returns the parameters of write_statement for write, counted in shard.
 Params write_params(const Write& write, int shard) {
@@ -269,10 +232,7 @@ Result<std::optional<Record>> PostgresIndex::get(std::string_view key) {
   p.bytes(key);
   auto rows = exec_prepared(session->get(), get_statement, p);
   if (!rows) return rows.error();
-  if (PQntuples(rows->get()) == 0) return std::optional<Record>();
-  auto record = record_at(rows->get(), 0, 0, key);
-  if (!record) return record.error();
-  return std::optional<Record>(std::move(*record));
+  return decode_get(rows->get(), key);
 }
 
 Result<std::vector<std::string>> PostgresIndex::list(std::string_view prefix,
@@ -282,16 +242,10 @@ Result<std::vector<std::string>> PostgresIndex::list(std::string_view prefix,
   if (!session) return session.error();
   // Keys that start with prefix lie in [prefix, successor); none lie below prefix.
   const std::optional<std::string> upper = prefix_successor(prefix);
-  Params p;
-  p.bytes(std::max(prefix, start));
-  if (upper) p.bytes(*upper);
-  p.integer(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-  auto rows = exec_prepared(session->get(), upper ? list_range_statement : list_from_statement, p);
+  auto rows = exec_prepared(session->get(), upper ? list_range_statement : list_from_statement,
+                            list_params(prefix, start, upper, limit));
   if (!rows) return rows.error();
-  std::vector<std::string> keys;
-  keys.reserve(static_cast<std::size_t>(PQntuples(rows->get())));
-  for (int i = 0; i < PQntuples(rows->get()); ++i) keys.push_back(bytes_at(rows->get(), i, 0));
-  return keys;
+  return decode_keys(rows->get());
 }
 
 Result<std::vector<Entry>> PostgresIndex::scan(std::string_view start, std::size_t limit) {
@@ -299,18 +253,10 @@ Result<std::vector<Entry>> PostgresIndex::scan(std::string_view start, std::size
   auto session = state_->readers.borrow();
   if (!session) return session.error();
   Params p;
-  p.bytes(start).integer(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  p.bytes(start).integer(row_limit(limit));
   auto rows = exec_prepared(session->get(), scan_statement, p);
   if (!rows) return rows.error();
-  std::vector<Entry> entries;
-  entries.reserve(static_cast<std::size_t>(PQntuples(rows->get())));
-  for (int i = 0; i < PQntuples(rows->get()); ++i) {
-    std::string key = bytes_at(rows->get(), i, 0);
-    auto record = record_at(rows->get(), i, 1, key);
-    if (!record) return record.error();
-    entries.push_back({std::move(key), std::move(*record)});
-  }
-  return entries;
+  return decode_entries(rows->get());
 }
 
 Result<std::vector<Intent>> PostgresIndex::intents() {
@@ -339,7 +285,7 @@ Result<std::vector<std::string>> PostgresIndex::repairs(std::string_view start,
   auto session = state_->readers.borrow();
   if (!session) return session.error();
   Params p;
-  p.bytes(start).integer(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  p.bytes(start).integer(row_limit(limit));
   auto rows = exec(session->get(), "read repair marks",
                    "SELECT key FROM repairs WHERE key >= $1::bytea ORDER BY key LIMIT $2::int8", p);
   if (!rows) return rows.error();

@@ -5,10 +5,13 @@
 
 #include "pg_handles.h"
 
+#include <boost/asio/awaitable.hpp>
+
 #include "mkv/error.h"
 #include "mkv/index.h"
 #include "mkv/record.h"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -67,6 +70,33 @@ class PostgresIndex {
   Result<std::optional<std::string>> read_journal(std::string_view name);
   Result<void> write_journal(std::string_view name, std::string_view text);
   Result<void> remove_journal(std::string_view name);
+
+  // ---- From a server's coroutines: the same reads, and the cross-server key locks, without
+  // blocking the thread (libpq's asynchronous calls, awaited on the caller's executor). At
+  // most reader_sessions connections are open for them; more readers wait for one.
+  static constexpr std::size_t reader_sessions = 32;
+  boost::asio::awaitable<Result<std::optional<Record>>> async_get(std::string_view key);
+  boost::asio::awaitable<Result<std::vector<std::string>>> async_list(std::string_view prefix,
+                                                                      std::string_view start,
+                                                                      std::size_t limit);
+  boost::asio::awaitable<Result<std::vector<Entry>>> async_scan(std::string_view start,
+                                                                std::size_t limit);
+
+  // A key's lease: the lock that serializes writes to one key across every server sharing the
+  // database, held while the volumes are written (no transaction stays open meanwhile). It
+  // lasts lease_time unless renewed, so a server that dies never blocks a key for longer.
+  static constexpr std::chrono::milliseconds lease_time{30000};
+  // Returns a token for one holding of a lease: this index's server id and a counter.
+  std::string lease_token();
+  // Takes key's lease for token if no other server holds it; false if another does.
+  boost::asio::awaitable<Result<bool>> take_lease(std::string_view key, std::string_view token);
+  // Gives up key's lease if token still holds it.
+  boost::asio::awaitable<Result<void>> drop_lease(std::string_view key, std::string_view token);
+  // Extends every lease this index's tokens hold by lease_time.
+  boost::asio::awaitable<Result<void>> renew_leases();
+  // Returns a key whose lease is live and which collides with key as a path (a parent of it,
+  // or a key below it), if any.
+  boost::asio::awaitable<Result<std::optional<std::string>>> leased_relative(std::string_view key);
 
   // Returns how messages name the database at conninfo: "PostgreSQL host:port/database", never
   // a password.

@@ -6,19 +6,27 @@
 #include "pg_session.h"
 #include "postgres_index.h"
 
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <string>
 
 namespace mkv {
 
 struct PostgresIndex::State {
-  State(const std::string& conninfo, const std::string& schema, pg::Connection w, int s)
-      : readers(conninfo, schema), writer(std::move(w)), shard(s) {}
+  State(const std::string& conninfo, const std::string& schema, pg::Connection w, int s,
+        std::string id)
+      : readers(conninfo, schema), writer(std::move(w)), shard(s), server_id(std::move(id)) {}
 
   pg::SessionPool readers;
   std::mutex write_mutex;  // apply() is called by one thread at a time; this keeps misuse safe
   pg::Connection writer;   // null after it broke, until the next apply() connects again
   int shard;               // the counts row this index's writes keep
+  std::string server_id;   // the prefix of this index's lease tokens: "host:pid:random:"
+  std::atomic<std::uint64_t> leases_taken{0};
+  boost::asio::thread_pool connector{1};  // opens sessions for async_*() off the IO threads
 };
 
 namespace pg_store {

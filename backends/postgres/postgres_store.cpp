@@ -96,7 +96,11 @@ Result<PostgresIndex> PostgresIndex::open_schema(const std::string& conninfo,
   if (!writer) return writer.error();
   std::random_device seed;
   const int shard = static_cast<int>(seed() % count_shards);
-  return PostgresIndex(std::make_unique<State>(conninfo, schema, std::move(*writer), shard));
+  char host[256] = {};
+  (void)gethostname(host, sizeof host - 1);
+  const std::string id = std::string(host) + ":" + std::to_string(getpid()) + ":" +
+                         std::to_string(seed()) + ":";
+  return PostgresIndex(std::make_unique<State>(conninfo, schema, std::move(*writer), shard, id));
 }
 
 bool PostgresIndex::exists(const std::string& conninfo) {
@@ -108,7 +112,7 @@ bool PostgresIndex::exists(const std::string& conninfo) {
 
 Result<PostgresIndex::Ownership> PostgresIndex::claim(const std::string& conninfo,
                                                      std::string_view role) {
-  if (auto ok = pg_store::migrate(conninfo); !ok) return ok.error();
+  // No schema is created here: a command that finds no index (exists()) must not be shown one.
   auto conn = connect(conninfo);
   if (!conn) return conn.error();
   PGconn* c = conn->get();
@@ -138,11 +142,17 @@ Result<PostgresIndex::Ownership> PostgresIndex::claim(const std::string& conninf
   (void)gethostname(host, sizeof host - 1);
   Params me;
   me.text(role).text("pid " + std::to_string(getpid()) + " on " + host);
-  auto noted = exec(c, "note the index's holder",
-                    "INSERT INTO mkv_control.owners VALUES (pg_backend_pid(), $1::text, $2::text)"
-                    " ON CONFLICT (backend) DO UPDATE SET role = excluded.role, who = excluded.who",
-                    me);
-  if (!noted) return noted.error();
+  // Noted only where mkv's schemas exist already (opening the index creates them).
+  auto schema = exec(c, "look for the index", "SELECT to_regclass('mkv_control.owners') IS NOT NULL");
+  if (!schema) return schema.error();
+  if (bool_at(schema->get(), 0, 0)) {
+    auto noted =
+        exec(c, "note the index's holder",
+             "INSERT INTO mkv_control.owners VALUES (pg_backend_pid(), $1::text, $2::text)"
+             " ON CONFLICT (backend) DO UPDATE SET role = excluded.role, who = excluded.who",
+             me);
+    if (!noted) return noted.error();
+  }
   // Rows of holders gone since (their backends' pids are not locking anything) are harmless:
   // the query above joins on the locks held.
   return Ownership(std::move(*conn));

@@ -1,6 +1,8 @@
 // Finishing overwrites (see overwrite.h).
 #include "overwrite.h"
 
+#include "index/reads.h"
+
 #include "copies.h"
 #include "log.h"
 #include "run_all.h"
@@ -100,6 +102,15 @@ net::awaitable<Result<bool>> finish_overwrite(App& app, Intent intent, Record co
   co_return decision.action == MoveDecision::Action::keep;
 }
 
+// Returns whether the intent called token is still recorded (another server sharing the
+// index may have finished it while this one waited for the key).
+net::awaitable<Result<bool>> still_recorded(App& app, const std::string& token) {
+  auto intents = app.index.intents();
+  if (!intents) co_return intents.error();
+  co_return std::any_of(intents->begin(), intents->end(),
+                        [&](const Intent& i) { return i.token == token; });
+}
+
 net::awaitable<void> recover_overwrites(App& app) {
   auto intents = app.index.intents();
   if (!intents) {
@@ -108,7 +119,14 @@ net::awaitable<void> recover_overwrites(App& app) {
   }
   std::set<std::string> unfinished;
   for (auto& intent : *intents) {
-    auto current = app.index.get(intent.key);
+    // Under the key's lock: on a shared index, the intent may be another live server's
+    // overwrite in progress, which holds the key until it has settled it.
+    KeyGuard guard = co_await app.locks.acquire(intent.key);
+    if constexpr (!index_in_files) {
+      auto recorded = co_await still_recorded(app, intent.token);
+      if (!recorded || !*recorded) continue;
+    }
+    auto current = co_await read_record(app.index, intent.key);
     if (!current) {
       log_line("cannot finish the overwrite of " + intent.key + ": " + current.error().detail);
       unfinished.insert(intent.token);
@@ -128,6 +146,10 @@ net::awaitable<void> recover_overwrites(App& app) {
       unfinished.insert(token);
     }
   }
+  // Staging files no intent names are left by this server's crash, unless other servers share
+  // the index: then they may be the staged bodies of their overwrites in progress, and gc
+  // collects the leftovers once they are old.
+  if constexpr (!index_in_files) co_return;
   const auto topology = app.topology.load();
   co_await run_all(topology->urls.size(), [&](std::size_t i) {
     return remove_strays_at(app, topology->urls[i], unfinished);

@@ -8,6 +8,8 @@
 #include "log.h"
 #include "overwrite.h"
 #include "hashing.h"
+#include "index/reads.h"
+#include "index/shared.h"
 #include "run_all.h"
 #include "volume/token.h"
 #include "volume/upload.h"
@@ -45,27 +47,36 @@ Result<std::vector<Destination>> destinations(App& app, std::string_view key,
 }
 
 // Returns the key's current record if a PUT may write it: not while a path-colliding key
-// ("a" for "a/b", or "a/b" for "a") is stored or being written.
-Result<std::optional<Record>> record_for_put(App& app, std::string_view key) {
-  if (auto busy = app.locks.busy_relative(key)) {
-    return Error::key_conflict("\"" + *busy + "\" is being written and collides with \"" +
-                               std::string(key) + "\" as a path");
+// ("a" for "a/b", or "a/b" for "a") is stored or being written, here or, on a shared index, by
+// another server (whose lease on it is live).
+net::awaitable<Result<std::optional<Record>>> record_for_put(App& app, const KeyGuard& guard,
+                                                             std::string_view key) {
+  if (guard.lease_failed()) co_return Error::database("cannot lock \"" + std::string(key) + "\"");
+  auto busy = app.locks.busy_relative(key);
+  if (!busy) {
+    auto leased = co_await leased_relative(app.index, key);
+    if (!leased) co_return leased.error();
+    busy = std::move(*leased);
+  }
+  if (busy) {
+    co_return Error::key_conflict("\"" + *busy + "\" is being written and collides with \"" +
+                                  std::string(key) + "\" as a path");
   }
   for (const auto parent : parent_keys(key)) {
-    auto found = app.index.get(parent);
-    if (!found) return found.error();
+    auto found = co_await read_record(app.index, parent);
+    if (!found) co_return found.error();
     if (*found) {
-      return Error::key_conflict("\"" + std::string(parent) + "\" exists, so \"" +
-                                 std::string(key) + "\" cannot be stored below it");
+      co_return Error::key_conflict("\"" + std::string(parent) + "\" exists, so \"" +
+                                    std::string(key) + "\" cannot be stored below it");
     }
   }
-  auto children = app.index.list(child_prefix(key), {}, 1);
-  if (!children) return children.error();
+  auto children = co_await read_keys(app.index, child_prefix(key), {}, 1);
+  if (!children) co_return children.error();
   if (!children->empty()) {
-    return Error::key_conflict("\"" + children->front() + "\" exists below \"" +
-                               std::string(key) + "\", so it cannot be stored as a blob");
+    co_return Error::key_conflict("\"" + children->front() + "\" exists below \"" +
+                                  std::string(key) + "\", so it cannot be stored as a blob");
   }
-  return app.index.get(key);
+  co_return co_await read_record(app.index, key);
 }
 
 // Sends one piece of the body to every upload at once.
@@ -245,7 +256,7 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions c
     off_placement = !home || *home != *placement;
   }
   KeyGuard guard = co_await app.locks.acquire(key);
-  auto existing = record_for_put(app, key);
+  auto existing = co_await record_for_put(app, guard, key);
   if (!existing) co_return existing.error();
   // Under the key's lock, so the check and the write are one step: If-None-Match: * creates
   // only, If-Match is a compare-and-swap.

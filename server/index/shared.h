@@ -1,0 +1,84 @@
+// What a server does differently when other servers share its index (PostgreSQL): key leases
+// serialize writes across servers (see key_locks.h), and collide-as-a-path checks see the keys
+// other servers are writing. For an index one process owns, each of these is a no-op.
+// (Templates, so that only the branch for the configured backend is compiled.)
+#pragma once
+
+#include "asio.h"
+
+#include "mkv/error.h"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mkv {
+
+// An index several servers share, with leases on keys.
+template <class I>
+concept SharedIndex = requires(I& index, std::string_view key) {
+  index.take_lease(key, key);
+  index.leased_relative(key);
+};
+
+// Returns how long a lease lasts unless renewed (0 for an index nobody shares).
+template <class I>
+std::chrono::milliseconds lease_time() {
+  if constexpr (SharedIndex<I>) {
+    return I::lease_time;
+  } else {
+    return std::chrono::milliseconds(0);
+  }
+}
+
+// Returns a token for one holding of a key's lease ("" for an index nobody shares).
+template <class I>
+std::string lease_token(I& index) {
+  if constexpr (SharedIndex<I>) {
+    return index.lease_token();
+  } else {
+    return {};
+  }
+}
+
+// Takes key's lease for token unless another server holds it (always true unshared).
+template <class I>
+net::awaitable<Result<bool>> take_lease(I& index, std::string_view key, std::string_view token) {
+  if constexpr (SharedIndex<I>) {
+    co_return co_await index.take_lease(key, token);
+  } else {
+    co_return true;
+  }
+}
+
+// Gives up key's lease if token still holds it.
+template <class I>
+net::awaitable<void> drop_lease(I& index, std::string key, std::string token) {
+  if constexpr (SharedIndex<I>) {
+    (void)co_await index.drop_lease(key, token);  // if it fails, the lease expires
+  }
+}
+
+// Extends the leases this server holds.
+template <class I>
+net::awaitable<Result<void>> renew_leases(I& index) {
+  if constexpr (SharedIndex<I>) {
+    co_return co_await index.renew_leases();
+  } else {
+    co_return Result<void>();
+  }
+}
+
+// Returns a key another server (or this one) is writing that collides with key as a path.
+template <class I>
+net::awaitable<Result<std::optional<std::string>>> leased_relative(I& index,
+                                                                   std::string_view key) {
+  if constexpr (SharedIndex<I>) {
+    co_return co_await index.leased_relative(key);
+  } else {
+    co_return std::optional<std::string>();
+  }
+}
+
+}  // namespace mkv
