@@ -67,6 +67,10 @@ net::awaitable<void> stop_on_signal(App& app, tcp::acceptor& acceptor, tcp::acce
 net::awaitable<void> recover_rebalance(App& app) {
   auto left = app.index.read_journal(rebalance_journal);
   if (!left || !*left) co_return;
+  // On a shared index, the journal may be another live server's rebalance in progress: only
+  // the holder of the job lock finishes it.
+  auto claim = co_await claim_online_job(app.index);
+  if (!claim || !*claim) co_return;
   RebalanceJob job(app.index, app.writer, app.locks, app.volumes, *app.topology.load(), {});
   auto finished = co_await job.step();
   for (const auto& note : job.take_notes()) log_line(note);

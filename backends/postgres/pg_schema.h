@@ -70,6 +70,7 @@ inline constexpr int schema_version = static_cast<int>(std::size(migrations));
 inline constexpr int control_lock_class = 0x6d6b7631;  // "mkv1": objects below
 inline constexpr int migration_lock = 0;               // held while migrating
 inline constexpr int owner_lock = 1;                   // held by the index's owners (claim)
+inline constexpr int job_lock = 3;    // held by the server running an online job
 inline constexpr int write_lock = 2;  // every write transaction: shared, or exclusive (below)
 inline constexpr int key_lock_class = 0x6d6b7632;      // "mkv2": the object is a key's hash
 

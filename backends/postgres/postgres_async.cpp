@@ -6,6 +6,7 @@
 
 #include "pg_async.h"
 #include "pg_records.h"
+#include "pg_schema.h"
 #include "postgres_state.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -125,6 +126,25 @@ net::awaitable<Result<std::optional<std::string>>> PostgresIndex::leased_relativ
   if (!rows) co_return rows.error();
   if (PQntuples(rows->get()) == 0) co_return std::optional<std::string>();
   co_return std::optional<std::string>(bytes_at(rows->get(), 0, 0));
+}
+
+net::awaitable<Result<std::optional<PostgresIndex::Ownership>>> PostgresIndex::try_job_lock() {
+  // A session lock on a connection of its own, opened on the connector thread (it blocks).
+  const std::string conninfo = state_->readers.conninfo();
+  co_return co_await net::co_spawn(
+      state_->connector,
+      [conninfo]() -> net::awaitable<Result<std::optional<Ownership>>> {
+        auto conn = connect(conninfo);
+        if (!conn) co_return conn.error();
+        Params p;
+        p.integer(control_lock_class).integer(job_lock);
+        auto taken =
+            exec(conn->get(), "take the job lock", "SELECT pg_try_advisory_lock($1::int4, $2::int4)", p);
+        if (!taken) co_return taken.error();
+        if (!bool_at(taken->get(), 0, 0)) co_return std::optional<Ownership>();
+        co_return std::optional<Ownership>(Ownership(std::move(*conn)));
+      },
+      net::use_awaitable);
 }
 
 }  // namespace mkv

@@ -98,6 +98,11 @@ class PostgresIndex {
   // or a key below it), if any.
   boost::asio::awaitable<Result<std::optional<std::string>>> leased_relative(std::string_view key);
 
+  // Takes the lock that lets one online job (verify, rebalance, gc) run at a time among the
+  // servers sharing the database, held until the returned handle is destroyed; nullopt if
+  // another server holds it.
+  boost::asio::awaitable<Result<std::optional<Ownership>>> try_job_lock();
+
   // Returns how messages name the database at conninfo: "PostgreSQL host:port/database", never
   // a password.
   static std::string describe(const std::string& conninfo);

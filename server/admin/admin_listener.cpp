@@ -1,6 +1,8 @@
 // The admin listener of `mkv serve` (see admin_listener.h).
 #include "admin_listener.h"
 
+#include "index/shared.h"
+
 #include "admin/job_stream.h"
 #include "http/reply.h"
 #include "jobs/gc_job.h"
@@ -198,6 +200,16 @@ net::awaitable<void> serve_admin(App& app, beast::tcp_stream stream) {
   }
   if (auto busy = running_job(app)) {
     co_await answer(stream, error_reply(Error::job_running(std::string(*busy))));
+    co_return;
+  }
+  // On a shared index, also one job at a time among all the servers (dry runs included).
+  auto claim = co_await claim_online_job(app.index);
+  if (!claim) {
+    co_await answer(stream, error_reply(claim.error()));
+    co_return;
+  }
+  if (!*claim) {
+    co_await answer(stream, error_reply(Error::job_running("job, on another server")));
     co_return;
   }
   if (!app.gate.enter()) {

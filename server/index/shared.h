@@ -9,6 +9,7 @@
 #include "mkv/error.h"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,6 +79,21 @@ net::awaitable<Result<std::optional<std::string>>> leased_relative(I& index,
     co_return co_await index.leased_relative(key);
   } else {
     co_return std::optional<std::string>();
+  }
+}
+
+// Returns a handle that, while it lives, keeps every other server sharing the index from
+// starting an online job; nullptr if another server runs one. (Always granted unshared: the
+// server's own one-job-at-a-time check is enough.)
+template <class I>
+net::awaitable<Result<std::shared_ptr<void>>> claim_online_job(I& index) {
+  if constexpr (SharedIndex<I>) {
+    auto lock = co_await index.try_job_lock();
+    if (!lock) co_return lock.error();
+    if (!*lock) co_return std::shared_ptr<void>();
+    co_return std::shared_ptr<void>(std::make_shared<typename I::Ownership>(std::move(**lock)));
+  } else {
+    co_return std::make_shared<int>(0);
   }
 }
 
