@@ -13,6 +13,9 @@
 #if MKV_INDEX_LMDB
 #include "lmdb_index.h"
 using TestIndex = mkv::LmdbIndex;
+#elif MKV_INDEX_POSTGRES
+#include "postgres_index.h"
+using TestIndex = mkv::PostgresIndex;
 #else
 #include "sqlite_index.h"
 using TestIndex = mkv::SqliteIndex;
@@ -94,7 +97,7 @@ std::map<std::string, mkv::Record> expected_index(const mkv::synth::TreeSpec& sp
 }
 
 std::map<std::string, mkv::Record> read_index(const fs::path& db) {
-  auto index = TestIndex::open(db.string());
+  auto index = TestIndex::open(index_location(db));
   REQUIRE(index.has_value());
   auto entries = index->scan("", 10'000'000);
   REQUIRE(entries.has_value());
@@ -160,7 +163,7 @@ TEST_CASE("rebuild indexes every key of synthetic volumes with the copies they h
       }
     }
     {
-      auto index = TestIndex::open(db.string());
+      auto index = TestIndex::open(index_location(db));
       REQUIRE(index.has_value());
       REQUIRE(index->apply(writes).has_value());
     }
@@ -189,6 +192,6 @@ TEST_CASE("rebuild indexes every key of synthetic volumes with the copies they h
     CHECK(failed.err.find("GET /t0007/s005/ answered 500") != std::string::npos);
     CHECK(failed.err.find("was left unchanged") != std::string::npos);
     CHECK(read_index(db) == records);
-    CHECK(!fs::exists(db.string() + ".rebuild"));
+    if (!index_on_server()) CHECK(!fs::exists(db.string() + ".rebuild"));
   }
 }
