@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 #include <utility>
 
@@ -33,8 +34,22 @@ std::string PostgresIndex::describe(const std::string& conninfo) {
     if (k == "dbname") db = o->val;
   }
   PQconninfoFree(options);
-  return "PostgreSQL " + (host.empty() ? std::string("(local)") : host) +
-         (port.empty() ? "" : ":" + port) + (db.empty() ? "" : "/" + db);
+  if (host.empty()) host = "(local)";
+  // Several hosts (failover) come as "h1,h2" with ports "p1,p2", or one port for every host:
+  // name each host with its port.
+  std::string where;
+  std::size_t h = 0, p = 0;
+  for (;;) {
+    const std::size_t h_end = std::min(host.find(',', h), host.size());
+    const std::size_t p_end = std::min(port.find(',', p), port.size());
+    where += host.substr(h, h_end - h);
+    if (!port.empty()) where += ":" + port.substr(p, p_end - p);
+    if (h_end == host.size()) break;
+    where += ',';
+    h = h_end + 1;
+    if (p_end < port.size()) p = p_end + 1;  // else the one port is every host's
+  }
+  return "PostgreSQL " + where + (db.empty() ? "" : "/" + db);
 }
 
 namespace {

@@ -656,6 +656,78 @@ std::string PostgresServer::sql(std::string_view database, std::string_view stat
 }
 
 // ---------------------------------------------------------------------------------------------
+// Standbys
+
+PostgresServer::PostgresServer(Empty) {
+  if (const std::string why = postgres_unavailable(); !why.empty()) {
+    throw std::runtime_error("cannot start PostgreSQL: " + why);
+  }
+  remove_abandoned_dirs();
+  dir_ = make_temp_dir("mkv-pg-");
+  data_dir_ = dir_ / "data";
+  write_file(dir_ / "owner", std::to_string(getpid()));
+}
+
+std::unique_ptr<PostgresServer> PostgresServer::standby_of(PostgresServer& primary) {
+  std::unique_ptr<PostgresServer> standby(new PostgresServer(Empty{}));
+  // pg_basebackup connects as "mkv", a superuser (initdb -U), so it may replicate; initdb -A
+  // trust wrote pg_hba.conf lines for local replication connections. -R writes standby.signal
+  // and primary_conninfo, so the copy starts as a standby streaming from primary; -X stream
+  // brings the WAL written during the copy.
+  std::vector<std::string> basebackup = {(bindir() / "pg_basebackup").string(), "-D",
+                                         standby->data_dir_.string()};
+  for (const char* arg : {"-h", "127.0.0.1", "-U", "mkv", "-R", "-X", "stream", "-c", "fast"}) {
+    basebackup.emplace_back(arg);
+  }
+  basebackup.insert(basebackup.end(), {"--no-sync", "-p", std::to_string(primary.port())});
+  if (!run_as_db_user(basebackup, standby->dir_ / "log", standby->dir_)) {
+    throw std::runtime_error("pg_basebackup of the server on port " +
+                             std::to_string(primary.port()) + " failed:\n" + standby->log());
+  }
+  // A free port can be taken by another process before the server binds it: try others.
+  for (int attempt = 1;; ++attempt) {
+    standby->port_ = free_port();
+    const auto logged = standby->log().size();
+    try {
+      standby->start();
+      break;
+    } catch (const std::runtime_error&) {
+      const std::string news = standby->log().substr(logged);
+      const bool port_taken = news.find("could not bind") != std::string::npos ||
+                              news.find("Address already in use") != std::string::npos;
+      if (!port_taken || attempt == 5) throw;
+    }
+  }
+  // Started is not streaming yet: the standby connects to primary after replaying the copy.
+  const auto deadline = Clock::now() + 30s;
+  for (;;) {
+    const bool receiving =
+        standby->sql("postgres",
+                     "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'") == "1";
+    const bool sending =
+        primary.sql("postgres",
+                    "SELECT count(*) > 0 FROM pg_stat_replication WHERE state = 'streaming'") ==
+        "t";
+    if (receiving && sending) return standby;
+    if (Clock::now() >= deadline) {
+      throw std::runtime_error("the standby on port " + std::to_string(standby->port()) +
+                               " did not stream from port " + std::to_string(primary.port()) +
+                               " within 30 s; its log:\n" + standby->log() +
+                               "\nthe primary's log:\n" + primary.log());
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+void PostgresServer::promote() {
+  // pg_promote(wait => true) returns once the server left recovery and accepts writes.
+  if (sql("postgres", "SELECT pg_promote(true, 30)") != "t") {
+    throw std::runtime_error("the standby on port " + std::to_string(port_) +
+                             " was not promoted within 30 s; its log:\n" + log());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // shared_postgres
 
 namespace {

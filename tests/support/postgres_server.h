@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -67,7 +68,21 @@ class PostgresServer {
   // Returns the data directory (PGDATA).
   [[nodiscard]] const std::filesystem::path& data_dir() const { return data_dir_; }
 
+  // Returns a new server that is a streaming standby of primary: a `pg_basebackup -R` of it
+  // (a hot standby, read-only, replaying primary's WAL), started on a free port of its own.
+  // Returns once primary lists it as streaming (pg_stat_replication). For a synchronous
+  // standby, set synchronous_standby_names on primary afterwards (before, the copy would carry
+  // the setting and, once promoted, wait forever for a standby of its own). Throws
+  // std::runtime_error with the logs if that fails.
+  static std::unique_ptr<PostgresServer> standby_of(PostgresServer& primary);
+  // Promotes a standby to a primary (pg_promote) and returns once it accepts writes.
+  void promote();
+
  private:
+  struct Empty {};
+  // A server without a data directory yet (standby_of() makes one).
+  explicit PostgresServer(Empty);
+
   std::filesystem::path dir_;       // the temp directory: data/, the log, the socket
   std::filesystem::path data_dir_;  // dir_/data
   std::uint16_t port_ = 0;
