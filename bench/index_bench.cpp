@@ -1,9 +1,12 @@
-// Microbenchmarks of one index backend, chosen at compile time (MKV_BENCH_SQLITE or
-// MKV_BENCH_LMDB): puts one per apply() and in group-commit batches, gets that hit and miss,
-// and a 1000-key prefix listing, each against an index preloaded with 10k and 1M keys.
+// Microbenchmarks of one index backend, chosen at compile time (MKV_BENCH_SQLITE,
+// MKV_BENCH_LMDB or MKV_BENCH_POSTGRES): puts one per apply() and in group-commit batches, gets
+// that hit and miss, and a 1000-key prefix listing, each against an index preloaded with 10k
+// and 1M keys.
 //
 // Indexes live in MKV_BENCH_DIR (default /dev/shm, where fsync costs nothing; point it at a
 // disk directory to include the cost of durable commits). Each size is built once per run.
+// PostgreSQL indexes live in databases mkv_bench_<keys> of the server MKV_BENCH_PG names
+// ("postgresql://user@host:port"; bench/run starts a throwaway one), made afresh.
 #include "mkv/index.h"
 #include "mkv/record.h"
 
@@ -13,8 +16,11 @@ using BenchIndex = mkv::SqliteIndex;
 #elif defined(MKV_BENCH_LMDB)
 #include "lmdb_index.h"
 using BenchIndex = mkv::LmdbIndex;
+#elif defined(MKV_BENCH_POSTGRES)
+#include "postgres_index.h"
+using BenchIndex = mkv::PostgresIndex;
 #else
-#error "define MKV_BENCH_SQLITE or MKV_BENCH_LMDB"
+#error "define MKV_BENCH_SQLITE, MKV_BENCH_LMDB or MKV_BENCH_POSTGRES"
 #endif
 
 #include <benchmark/benchmark.h>
@@ -66,6 +72,34 @@ struct Preloaded {
   }
 };
 
+// Returns where the index of count keys lives: a file in dir, or a new database.
+std::string location(const std::filesystem::path& dir, std::size_t count) {
+#if defined(MKV_BENCH_POSTGRES)
+  const char* server = std::getenv("MKV_BENCH_PG");
+  if (!server) {
+    std::fprintf(stderr, "set MKV_BENCH_PG to a PostgreSQL server URI (bench/run does)\n");
+    std::exit(1);
+  }
+  const std::string name = "mkv_bench_" + std::to_string(count);
+  auto admin = mkv::pg::connect(std::string(server) + "/postgres");
+  if (!admin) {
+    std::fprintf(stderr, "%s\n", admin.error().detail.c_str());
+    std::exit(1);
+  }
+  const std::string remake = "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)";
+  const std::string make = "CREATE DATABASE " + name;
+  if (!mkv::pg::exec_script(admin->get(), "drop", remake.c_str()) ||
+      !mkv::pg::exec_script(admin->get(), "create", make.c_str())) {
+    std::fprintf(stderr, "cannot make database %s\n", name.c_str());
+    std::exit(1);
+  }
+  return std::string(server) + "/" + name;
+#else
+  (void)count;
+  return (dir / "index").string();
+#endif
+}
+
 // Returns the index preloaded with count keys, building it on first use.
 Preloaded& preloaded(std::size_t count) {
   static std::map<std::size_t, std::unique_ptr<Preloaded>> built;
@@ -80,7 +114,7 @@ Preloaded& preloaded(std::size_t count) {
   }
   slot = std::make_unique<Preloaded>();
   slot->dir = pattern;
-  auto index = BenchIndex::open((slot->dir / "index").string());
+  auto index = BenchIndex::open(location(slot->dir, count));
   if (!index) {
     std::fprintf(stderr, "open: %s\n", index.error().detail.c_str());
     std::exit(1);

@@ -85,32 +85,37 @@ class ScratchDir {
     std::string pattern = "/tmp/mkv-index-test-XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
     path_ = pattern;
-    if constexpr (!keeps_files) {
+#if defined(MKV_TEST_POSTGRES)
+    {
       // Database names fold to lower case; the directory's random suffix keeps them apart.
       database_ = "mkv_test_" + path_.filename().string().substr(std::string("mkv-index-test-").size());
       for (char& c : database_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       database_ += "_" + std::to_string(::getpid());
       mkv::test::shared_postgres().create_database(database_);
     }
+#endif
   }
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
   ~ScratchDir() {
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
-    if constexpr (!keeps_files) {
-      try {
-        mkv::test::shared_postgres().drop_database(database_);
-      } catch (...) {
-        // The server is stopped at exit anyway, with everything in it.
-      }
+#if defined(MKV_TEST_POSTGRES)
+    try {
+      mkv::test::shared_postgres().drop_database(database_);
+    } catch (...) {
+      // The server is stopped at exit anyway, with everything in it.
     }
+#endif
   }
 
   // Returns where the index lives: a file inside this directory, or this test's database.
   std::string index_path() const {
-    if constexpr (!keeps_files) return mkv::test::shared_postgres().uri(database_);
+#if defined(MKV_TEST_POSTGRES)
+    return mkv::test::shared_postgres().uri(database_);
+#else
     return (path_ / "index").string();
+#endif
   }
   // The database of a backend on a server ("" for a file backend).
   const std::string& database() const { return database_; }
