@@ -216,78 +216,138 @@ inline constexpr std::string_view base64url_digits =
   return request;
 }
 
+// One page of a listing in the making, for a caller that reads the index itself (and may wait
+// for it between reads): while next() names a read, the caller does it and hands the objects
+// to take(); then finish() returns the page. list_objects() below drives it through a fetch.
+class ObjectListing {
+ public:
+  // A read of the index: up to limit objects whose native keys start with prefix and are >=
+  // from, in ascending byte order, with their native keys; fewer than limit only when there
+  // are no more. (Views into the listing, valid until take().)
+  struct Read {
+    std::string_view prefix;
+    std::string_view from;
+    std::size_t limit = 0;
+  };
+
+  // Returns the listing of request in bucket, or invalid_bucket_name (bucket_key_prefix()).
+  [[nodiscard]] static S3Result<ObjectListing> start(const ListObjectsRequest& request,
+                                                     std::string_view bucket) {
+    auto bucket_prefix = bucket_key_prefix(bucket);
+    if (!bucket_prefix) return bucket_prefix.error();
+    return ObjectListing(request, std::move(*bucket_prefix), bucket_marker_key(bucket));
+  }
+
+  // Returns the read the page needs next, or nothing when it is complete.
+  [[nodiscard]] std::optional<Read> next() const {
+    if (!from_) return std::nullopt;
+    return Read{native_prefix_, *from_, limit()};
+  }
+
+  // Adds the objects of the read next() named to the page, or returns internal_error if they
+  // break its contract (a key out of order or outside the prefix).
+  S3Result<void> take(std::vector<ListedObject> batch) {
+    if (!from_) return s3_error(s3errc::internal_error, "the listing read past its end");
+    const std::size_t asked = limit();
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const std::string& key = batch[i].key;
+      if (key < *from_ || (i > 0 && key <= batch[i - 1].key) || !key.starts_with(native_prefix_)) {
+        return s3_error(s3errc::internal_error, "the index listed keys out of order");
+      }
+    }
+    const bool more = batch.size() >= asked;
+    std::string after_batch = more ? batch.back().key + '\0' : std::string();
+    for (auto& object : batch) {
+      if (object.key == marker_) continue;  // the bucket's marker is not an object
+      if (!skipping_.empty() && object.key.starts_with(skipping_)) continue;
+      skipping_.clear();
+      if (entries_ == request_.max_keys) {
+        page_.is_truncated = true;
+        break;
+      }
+      ++entries_;
+      const std::string_view key = std::string_view(object.key).substr(bucket_prefix_.size());
+      if (const auto common = detail::common_prefix_of(key, request_)) {
+        last_ = *common;
+        page_.common_prefixes.push_back(last_);
+        skipping_ = bucket_prefix_ + last_;
+      } else {
+        object.key.erase(0, bucket_prefix_.size());
+        last_ = object.key;
+        page_.contents.push_back(std::move(object));
+      }
+    }
+    if (page_.is_truncated || !more) {
+      from_.reset();
+    } else {
+      from_ =
+          skipping_.empty() ? std::optional(std::move(after_batch)) : prefix_successor(skipping_);
+    }
+    return {};
+  }
+
+  // Returns the page (once next() names no read).
+  [[nodiscard]] ListObjectsPage finish() && {
+    if (page_.is_truncated) {
+      if (request_.version == ListVersion::v1) page_.next_marker = last_;
+      if (request_.version == ListVersion::v2) {
+        page_.next_continuation_token = encode_continuation_token(last_);
+      }
+    }
+    return std::move(page_);
+  }
+
+ private:
+  ObjectListing(const ListObjectsRequest& request, std::string bucket_prefix, std::string marker)
+      : request_(request),
+        bucket_prefix_(std::move(bucket_prefix)),
+        native_prefix_(bucket_prefix_ + request.prefix),
+        marker_(std::move(marker)) {
+    if (request.max_keys == 0) return;
+    // The first native key the index is asked for: the prefix, or the key after the position,
+    // or past every key under the position when it is a common prefix of this listing.
+    from_ = native_prefix_;
+    if (!request.after.empty() && request.after >= request.prefix) {
+      const std::string after = bucket_prefix_ + request.after;
+      if (detail::common_prefix_of(request.after, request) == request.after) {
+        from_ = prefix_successor(after);
+      } else {
+        from_ = after + '\0';
+      }
+    }
+  }
+
+  // The most objects the next read asks for.
+  [[nodiscard]] std::size_t limit() const {
+    const std::size_t wanted = request_.max_keys - entries_ + 1;
+    return request_.delimiter.empty() ? wanted : std::min(wanted, delimited_fetch_limit);
+  }
+
+  ListObjectsRequest request_;
+  std::string bucket_prefix_;
+  std::string native_prefix_;
+  std::string marker_;
+  std::optional<std::string> from_;  // where the next read starts; nothing once complete
+  ListObjectsPage page_;
+  std::size_t entries_ = 0;
+  std::string last_;      // the page's last entry
+  std::string skipping_;  // the native common prefix whose keys are being passed over
+};
+
 // Returns the page of request in bucket, reading the index through fetch, or fetch's error, or
 // invalid_bucket_name (bucket_key_prefix()), or internal_error if fetch breaks its contract
 // (a key out of order or outside the prefix).
 [[nodiscard]] inline S3Result<ListObjectsPage> list_objects(const ListObjectsRequest& request,
                                                             std::string_view bucket,
                                                             const FetchObjects& fetch) {
-  const auto bucket_prefix = bucket_key_prefix(bucket);
-  if (!bucket_prefix) return bucket_prefix.error();
-  const std::string native_prefix = *bucket_prefix + request.prefix;
-  const std::string marker = bucket_marker_key(bucket);
-  ListObjectsPage page;
-  if (request.max_keys == 0) return page;
-
-  // The first native key the index is asked for: the prefix, or the key after the position,
-  // or past every key under the position when it is a common prefix of this listing.
-  std::optional<std::string> from = native_prefix;
-  if (!request.after.empty() && request.after >= request.prefix) {
-    const std::string after = *bucket_prefix + request.after;
-    if (detail::common_prefix_of(request.after, request) == request.after) {
-      from = prefix_successor(after);
-    } else {
-      from = after + '\0';
-    }
-  }
-
-  std::size_t entries = 0;
-  std::string last;      // the page's last entry
-  std::string skipping;  // the native common prefix whose keys are being passed over
-  while (from) {
-    const std::size_t wanted = request.max_keys - entries + 1;
-    const std::size_t limit =
-        request.delimiter.empty() ? wanted : std::min(wanted, delimited_fetch_limit);
-    auto batch = fetch(native_prefix, *from, limit);
+  auto listing = ObjectListing::start(request, bucket);
+  if (!listing) return listing.error();
+  while (const auto read = listing->next()) {
+    auto batch = fetch(read->prefix, read->from, read->limit);
     if (!batch) return batch.error();
-    for (std::size_t i = 0; i < batch->size(); ++i) {
-      const std::string& key = (*batch)[i].key;
-      if (key < *from || (i > 0 && key <= (*batch)[i - 1].key) || !key.starts_with(native_prefix)) {
-        return s3_error(s3errc::internal_error, "the index listed keys out of order");
-      }
-    }
-    const bool more = batch->size() >= limit;
-    std::string after_batch = more ? batch->back().key + '\0' : std::string();
-    for (auto& object : *batch) {
-      if (object.key == marker) continue;  // the bucket's marker is not an object
-      if (!skipping.empty() && object.key.starts_with(skipping)) continue;
-      skipping.clear();
-      if (entries == request.max_keys) {
-        page.is_truncated = true;
-        break;
-      }
-      ++entries;
-      const std::string_view key = std::string_view(object.key).substr(bucket_prefix->size());
-      if (const auto common = detail::common_prefix_of(key, request)) {
-        last = *common;
-        page.common_prefixes.push_back(last);
-        skipping = *bucket_prefix + last;
-      } else {
-        object.key.erase(0, bucket_prefix->size());
-        last = object.key;
-        page.contents.push_back(std::move(object));
-      }
-    }
-    if (page.is_truncated || !more) break;
-    from = skipping.empty() ? std::optional(std::move(after_batch)) : prefix_successor(skipping);
+    if (auto taken = listing->take(std::move(*batch)); !taken) return taken.error();
   }
-  if (page.is_truncated) {
-    if (request.version == ListVersion::v1) page.next_marker = last;
-    if (request.version == ListVersion::v2) {
-      page.next_continuation_token = encode_continuation_token(last);
-    }
-  }
-  return page;
+  return std::move(*listing).finish();
 }
 
 // Returns text as the answer carries it: unchanged, or with encoding-type=url percent-encoded

@@ -22,9 +22,8 @@ Result<Conditions> conditions_of(const RequestBody& request) {
 }  // namespace
 
 net::awaitable<Result<Reply>> handle(App& app, Route route, RequestBody& body) {
-  if (route.op == Operation::list || route.op == Operation::health) {
-    co_return route.op == Operation::list ? handle_list(app, route.query) : handle_health(app);
-  }
+  if (route.op == Operation::list) co_return co_await handle_list(app, route.query);
+  if (route.op == Operation::health) co_return co_await handle_health(app);
   auto conditions = conditions_of(body);
   if (!conditions) co_return conditions.error();
   switch (route.op) {
@@ -36,8 +35,8 @@ net::awaitable<Result<Reply>> handle(App& app, Route route, RequestBody& body) {
     }
     case Operation::remove:
       co_return co_await handle_delete(app, std::move(route.key), std::move(*conditions));
-    case Operation::get: co_return handle_get(app, route.key, *conditions);
-    case Operation::head: co_return handle_head(app, route.key, *conditions);
+    case Operation::get: co_return co_await handle_get(app, route.key, *conditions);
+    case Operation::head: co_return co_await handle_head(app, route.key, *conditions);
     case Operation::list:
     case Operation::health: break;  // answered above
   }

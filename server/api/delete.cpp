@@ -3,6 +3,7 @@
 #include "handlers.h"
 
 #include "copies.h"
+#include "index/reads.h"
 
 #include <optional>
 #include <utility>
@@ -11,7 +12,7 @@ namespace mkv {
 
 net::awaitable<Result<Reply>> handle_delete(App& app, std::string key, Conditions conditions) {
   KeyGuard guard = co_await app.locks.acquire(key);
-  auto record = app.index.get(key);
+  auto record = co_await read_record(app.index, key);
   if (!record) co_return record.error();
   if (!*record) co_return Error::not_found();
   // Under the key's lock: If-Match is a compare-and-delete.

@@ -43,12 +43,14 @@ net::awaitable<Result<Reply>> handle_put(App& app, std::string key, Conditions c
 // DELETE /{key}: removes the record, then the copies (best effort); conditions are checked.
 net::awaitable<Result<Reply>> handle_delete(App& app, std::string key, Conditions conditions);
 // GET /{key}: a redirect to the first recorded volume that is not down, or 304 / 412.
-Result<Reply> handle_get(App& app, const std::string& key, const Conditions& conditions);
+net::awaitable<Result<Reply>> handle_get(App& app, const std::string& key,
+                                         const Conditions& conditions);
 // HEAD /{key}: the blob's size, ETag and Last-Modified, from the index, or 304 / 412.
-Result<Reply> handle_head(App& app, const std::string& key, const Conditions& conditions);
+net::awaitable<Result<Reply>> handle_head(App& app, const std::string& key,
+                                          const Conditions& conditions);
 // GET /?prefix=...: one page of keys.
-Result<Reply> handle_list(App& app, const ListQuery& query);
+net::awaitable<Result<Reply>> handle_list(App& app, const ListQuery& query);
 // GET /.mkv/health: the state of the index and of every volume.
-Result<Reply> handle_health(App& app);
+net::awaitable<Result<Reply>> handle_health(App& app);
 
 }  // namespace mkv

@@ -1,13 +1,15 @@
 // GET /.mkv/health: the health report for load balancers and people (mkv/health.h).
 #include "handlers.h"
 
+#include "index/reads.h"
+
 #include "mkv/health.h"
 
 namespace mkv {
 
-Result<Reply> handle_health(App& app) {
+net::awaitable<Result<Reply>> handle_health(App& app) {
   HealthReport report;
-  if (auto readable = app.index.list("", "", 1); !readable) {
+  if (auto readable = co_await read_keys(app.index, "", "", 1); !readable) {
     report.index_error = message(readable.error());
   }
   const auto topology = app.topology.load();
@@ -19,7 +21,7 @@ Result<Reply> handle_health(App& app) {
   reply.set(http::field::content_type, "application/json");
   reply.set(http::field::cache_control, "no-store");
   reply.body() = encode_health(report);
-  return reply;
+  co_return reply;
 }
 
 }  // namespace mkv

@@ -3,6 +3,8 @@
 // record's ETag and Last-Modified and honour conditional headers (mkv/conditions.h).
 #include "handlers.h"
 
+#include "index/reads.h"
+
 #include "mkv/conditions.h"
 #include "mkv/health.h"
 #include "mkv/volume.h"
@@ -15,12 +17,12 @@ namespace mkv {
 namespace {
 
 // Returns the record of key for a read, or not_found / corrupt_record.
-Result<Record> record_for_read(App& app, const std::string& key) {
-  auto record = app.index.get(key);
-  if (!record) return record.error();
-  if (!*record) return Error::not_found();
-  if ((*record)->volumes.empty()) return Error::corrupt_record(key);
-  return std::move(**record);
+net::awaitable<Result<Record>> record_for_read(App& app, const std::string& key) {
+  auto record = co_await read_record(app.index, key);
+  if (!record) co_return record.error();
+  if (!*record) co_return Error::not_found();
+  if ((*record)->volumes.empty()) co_return Error::corrupt_record(key);
+  co_return std::move(**record);
 }
 
 // Sets the validators of a record on reply: its ETag (when its checksum is known) and
@@ -51,10 +53,11 @@ std::optional<Result<Reply>> answer_conditions(const Conditions& conditions,
 
 }  // namespace
 
-Result<Reply> handle_get(App& app, const std::string& key, const Conditions& conditions) {
-  auto record = record_for_read(app, key);
-  if (!record) return record.error();
-  if (auto answered = answer_conditions(conditions, *record)) return std::move(*answered);
+net::awaitable<Result<Reply>> handle_get(App& app, const std::string& key,
+                                         const Conditions& conditions) {
+  auto record = co_await record_for_read(app, key);
+  if (!record) co_return record.error();
+  if (auto answered = answer_conditions(conditions, *record)) co_return std::move(*answered);
   // While every volume is up (the common case) this costs one atomic load.
   const std::size_t chosen =
       app.volumes.all_up() ? 0 : pick_readable(app.volumes.states(record->volumes));
@@ -67,26 +70,27 @@ Result<Reply> handle_get(App& app, const std::string& key, const Conditions& con
               signing.sign("GET", volume_location(record->volumes[chosen], key)));
   }
   set_validators(reply, *record);
-  return reply;
+  co_return reply;
 }
 
-Result<Reply> handle_head(App& app, const std::string& key, const Conditions& conditions) {
-  auto record = record_for_read(app, key);
-  if (!record) return record.error();
-  if (auto answered = answer_conditions(conditions, *record)) return std::move(*answered);
+net::awaitable<Result<Reply>> handle_head(App& app, const std::string& key,
+                                          const Conditions& conditions) {
+  auto record = co_await record_for_read(app, key);
+  if (!record) co_return record.error();
+  if (auto answered = answer_conditions(conditions, *record)) co_return std::move(*answered);
   Reply reply = empty_reply(http::status::ok);
   reply.content_length(record->size);
   set_validators(reply, *record);
-  return reply;
+  co_return reply;
 }
 
-Result<Reply> handle_list(App& app, const ListQuery& query) {
-  auto rows = app.index.list(query.prefix, list_begin(query), query.limit + 1);
-  if (!rows) return rows.error();
+net::awaitable<Result<Reply>> handle_list(App& app, const ListQuery& query) {
+  auto rows = co_await read_keys(app.index, query.prefix, list_begin(query), query.limit + 1);
+  if (!rows) co_return rows.error();
   Reply reply = empty_reply(http::status::ok);
   reply.set(http::field::content_type, "application/json");
   reply.body() = encode_list_page(make_list_page(std::move(*rows), query.limit));
-  return reply;
+  co_return reply;
 }
 
 }  // namespace mkv

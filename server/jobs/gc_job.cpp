@@ -3,6 +3,7 @@
 #include "gc_job.h"
 
 #include "clock.h"
+#include "index/reads.h"
 #include "run_all.h"
 #include "volume/staging.h"
 
@@ -103,35 +104,35 @@ void judge_file(GcStep& step, std::size_t volume, std::string path, const Listin
 }
 
 // Judges one entry of the directory dir of a volume listed at now.
-void visit_gc_entry(GcStep& step, const GcJob::Directory& dir, const ListingEntry& entry,
-                    std::int64_t now) {
+net::awaitable<void> visit_gc_entry(GcStep& step, const GcJob::Directory& dir,
+                                    const ListingEntry& entry, std::int64_t now) {
   VisitDecision d = gc_visit_entry(dir.prefix, entry);
   switch (d.visit) {
     case Visit::record: {
-      auto record = step.index.get(d.path);
+      auto record = co_await read_record(step.index, d.path);
       if (!record) {
         step.summary.files += 1;
         step.summary.failures += 1;
         step.notes.push_back("gc: cannot read the record of " + d.path + ": " +
                              record.error().detail);
-        return;
+        co_return;
       }
       const GcFile f = classify_key_file(*record, step.topology.urls[dir.volume]);
       judge_file(step, dir.volume, std::move(d.path), entry, f, now);
-      return;
+      co_return;
     }
     case Visit::descend:
       queue_directory(step.work, {dir.volume, std::move(d.path), false});
       step.work.open[dir.volume] += 1;
-      return;
+      co_return;
     case Visit::skip_invalid:
       // A file that cannot be a key is an orphan; a directory that cannot hold keys is left.
       if (entry.kind == ListingKind::file) {
         judge_file(step, dir.volume, std::move(d.path), entry, GcFile::not_a_key, now);
       }
-      return;
+      co_return;
     case Visit::skip_reserved:  // the staging directory is listed on its own
-    case Visit::skip_other: return;
+    case Visit::skip_other: co_return;
   }
 }
 
@@ -193,7 +194,7 @@ net::awaitable<void> list_gc_directory(GcStep& step, GcJob::Directory dir) {
   }
   const std::int64_t now = volume_now(reply->date, unix_seconds());
   step.summary.directories += 1;
-  for (const auto& entry : *entries) visit_gc_entry(step, dir, entry, now);
+  for (const auto& entry : *entries) co_await visit_gc_entry(step, dir, entry, now);
 }
 
 // Deletes one orphan (in a dry run, notes it) unless, re-checked under its key's write lock, its
@@ -203,7 +204,7 @@ net::awaitable<void> collect(GcStep& step, GcJob::Orphan orphan) {
   std::optional<KeyGuard> guard;
   if (orphan.why == GcFile::unindexed || orphan.why == GcFile::elsewhere) {
     guard.emplace(co_await step.locks.acquire(orphan.path));
-    auto record = step.index.get(orphan.path);
+    auto record = co_await read_record(step.index, orphan.path);
     if (!record) {
       step.summary.failures += 1;
       step.notes.push_back("gc: cannot read the record of " + orphan.path + ": " +

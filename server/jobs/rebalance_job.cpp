@@ -2,6 +2,7 @@
 // are mkv/rebalance_plan.h and mkv/rebalance_journal.h).
 #include "rebalance_job.h"
 
+#include "index/reads.h"
 #include "jobs/blob_copy.h"
 #include "run_all.h"
 
@@ -34,22 +35,42 @@ Result<std::vector<Entry>> current_records(IndexBackend& index,
   return current;
 }
 
-// Returns the entries of the page after the key `after` (from the first key when it is
-// nullopt), and whether the index ends with it.
+// The entries of the page after the key `after` (from the first key when it is nullopt), and
+// whether the index ends with it.
 struct ScannedPage {
   std::vector<Entry> entries;
   bool last = false;
 };
-Result<ScannedPage> scan_page(IndexBackend& index, const std::optional<std::string>& after) {
-  const std::size_t want = after ? job_page_size + 1 : job_page_size;
-  auto entries = index.scan(after ? *after : std::string(), want);
-  if (!entries) return entries.error();
-  ScannedPage page{std::move(*entries), false};
-  page.last = page.entries.size() < want;
+
+// Returns how many entries the page after `after` reads (from `after` itself, when given).
+std::size_t page_entries_wanted(const std::optional<std::string>& after) {
+  return after ? job_page_size + 1 : job_page_size;
+}
+
+// Returns the page after `after` of the entries read for it.
+ScannedPage page_after(std::vector<Entry> entries, const std::optional<std::string>& after) {
+  ScannedPage page{std::move(entries), false};
+  page.last = page.entries.size() < page_entries_wanted(after);
   if (after && !page.entries.empty() && page.entries.front().key == *after) {
     page.entries.erase(page.entries.begin());
   }
   return page;
+}
+
+// Reads the page after `after` in place (the dry run, which runs off the IO threads).
+Result<ScannedPage> scan_page(IndexBackend& index, const std::optional<std::string>& after) {
+  auto entries = index.scan(after ? *after : std::string(), page_entries_wanted(after));
+  if (!entries) return entries.error();
+  return page_after(std::move(*entries), after);
+}
+
+// Reads the page after `after` from a coroutine (the job).
+net::awaitable<Result<ScannedPage>> read_page(IndexBackend& index,
+                                              const std::optional<std::string>& after) {
+  const std::string start = after ? *after : std::string();
+  auto entries = co_await read_entries(index, start, page_entries_wanted(after));
+  if (!entries) co_return entries.error();
+  co_return page_after(std::move(*entries), after);
 }
 
 // Returns the keys marked for repair after the key `after` (from the first when it is
@@ -59,19 +80,20 @@ struct MarkedPage {
   std::vector<std::pair<std::string, std::optional<Record>>> keys;
   bool last = false;
 };
-Result<MarkedPage> marked_page(IndexBackend& index, const std::optional<std::string>& after) {
+net::awaitable<Result<MarkedPage>> marked_page(IndexBackend& index,
+                                               const std::optional<std::string>& after) {
   // The first key after `after` in byte order is after + '\0'.
   auto keys = index.repairs(after ? *after + std::string(1, '\0') : std::string(),
                             job_page_size);
-  if (!keys) return keys.error();
+  if (!keys) co_return keys.error();
   MarkedPage page;
   page.last = keys->size() < job_page_size;
   for (auto& key : *keys) {
-    auto record = index.get(key);
-    if (!record) return record.error();
+    auto record = co_await read_record(index, key);
+    if (!record) co_return record.error();
     page.keys.emplace_back(std::move(key), std::move(*record));
   }
-  return page;
+  co_return page;
 }
 
 }  // namespace
@@ -132,7 +154,7 @@ net::awaitable<Result<bool>> RebalanceJob::step() {
     }
   }
   if (!done_ && !stopping_ && scope_ == RebalanceScope::marked_keys) {
-    auto page = marked_page(index_, after_);
+    auto page = co_await marked_page(index_, after_);
     if (!page) co_return page.error();
     std::vector<Entry> entries;
     for (auto& [key, record] : page->keys) {
@@ -162,7 +184,7 @@ net::awaitable<Result<bool>> RebalanceJob::step() {
     co_return true;
   }
   if (!done_ && !stopping_) {
-    auto page = scan_page(index_, after_);
+    auto page = co_await read_page(index_, after_);
     if (!page) co_return page.error();
     if (!page->entries.empty()) {
       after_ = page->entries.back().key;
@@ -237,7 +259,7 @@ net::awaitable<void> RebalanceJob::move_key(const Move& planned, JournalEntry& j
   if (stopping_) co_return;
   Move m = planned;  // left where it is; the journal's cleanup deletes nothing of it
   KeyGuard guard = co_await locks_.acquire(m.key);
-  auto current = index_.get(m.key);
+  auto current = co_await read_record(index_, m.key);
   if (!current) {
     counts_.keys_failed += 1;
     notes_.push_back("rebalance: cannot read " + m.key + ": " + message(current.error()));
@@ -315,7 +337,7 @@ bool RebalanceJob::leaving(const std::string& url) const {
 // and counted, not retried: nothing will read that volume again.
 net::awaitable<void> RebalanceJob::clean_key(const JournalEntry& entry, std::uint64_t& failed) {
   KeyGuard guard = co_await locks_.acquire(entry.key);
-  auto record = index_.get(entry.key);
+  auto record = co_await read_record(index_, entry.key);
   if (!record) {
     failed += 1;
     notes_.push_back("rebalance: cannot read " + entry.key + ": " + message(record.error()));

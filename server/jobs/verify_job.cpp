@@ -2,6 +2,7 @@
 #include "verify_job.h"
 
 #include "hashing.h"
+#include "index/reads.h"
 #include "jobs/blob_copy.h"
 #include "run_all.h"
 #include "volume/download.h"
@@ -112,7 +113,7 @@ net::awaitable<void> VerifyJob::check_key(const Entry& entry, std::optional<Reco
     co_return;
   }
   KeyGuard guard = co_await locks_.acquire(entry.key);
-  auto current = index_.get(entry.key);
+  auto current = co_await read_record(index_, entry.key);
   if (!current || !*current || **current != entry.record) {
     summary_.keys += 1;
     summary_.changed += 1;
@@ -188,7 +189,7 @@ net::awaitable<Result<bool>> VerifyJob::step() {
   if (done_ || stopping_) co_return false;
   const std::string start = after_ ? *after_ : settings_.prefix;
   const std::size_t want = after_ ? job_page_size + 1 : job_page_size;
-  auto page = index_.scan(start, want);
+  auto page = co_await read_entries(index_, start, want);
   if (!page) co_return page.error();
   std::vector<Entry> entries;
   for (auto& e : *page) {

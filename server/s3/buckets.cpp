@@ -6,6 +6,7 @@
 
 #include "api/handlers.h"
 #include "http/body_source.h"
+#include "index/reads.h"
 #include "s3/reply.h"
 #include "s3/xml.h"
 
@@ -26,33 +27,33 @@ namespace {
 constexpr std::size_t max_create_bucket_body = 64 * 1024;
 
 // Returns whether a key is stored under bucket, or the error of its name or of the index.
-S3Result<bool> bucket_exists(App& app, std::string_view bucket) {
+net::awaitable<S3Result<bool>> bucket_exists(App& app, std::string_view bucket) {
   auto prefix = bucket_key_prefix(bucket);
-  if (!prefix) return prefix.error();
-  auto keys = app.index.list(*prefix, {}, 1);
-  if (!keys) return s3_error_of(keys.error());
-  return !keys->empty();
+  if (!prefix) co_return prefix.error();
+  auto keys = co_await read_keys(app.index, *prefix, {}, 1);
+  if (!keys) co_return s3_error_of(keys.error());
+  co_return !keys->empty();
 }
 
 // Returns NoSuchBucket unless a key is stored under bucket.
-S3Result<void> require_bucket(App& app, std::string_view bucket) {
-  auto exists = bucket_exists(app, bucket);
-  if (!exists) return exists.error();
+net::awaitable<S3Result<void>> require_bucket(App& app, std::string_view bucket) {
+  auto exists = co_await bucket_exists(app, bucket);
+  if (!exists) co_return exists.error();
   if (!*exists)
-    return s3_error(s3errc::no_such_bucket,
-                    "the bucket " + std::string(bucket) + " does not exist (it has no objects)");
-  return {};
+    co_return s3_error(s3errc::no_such_bucket,
+                       "the bucket " + std::string(bucket) + " does not exist (it has no objects)");
+  co_return S3Result<void>{};
 }
 
 // Returns the buckets: the first segments of the native keys, each found with one index read
 // that then seeks past it; created when its first key was written.
-S3Result<std::vector<BucketEntry>> buckets(App& app) {
+net::awaitable<S3Result<std::vector<BucketEntry>>> buckets(App& app) {
   std::vector<BucketEntry> out;
   std::string from;
   for (;;) {
-    auto keys = app.index.list({}, from, 1);
-    if (!keys) return s3_error_of(keys.error());
-    if (keys->empty()) return out;
+    auto keys = co_await read_keys(app.index, {}, from, 1);
+    if (!keys) co_return s3_error_of(keys.error());
+    if (keys->empty()) co_return out;
     const std::string& key = keys->front();
     const auto slash = key.find('/');
     if (slash == std::string::npos) {  // a native key outside any bucket
@@ -62,48 +63,47 @@ S3Result<std::vector<BucketEntry>> buckets(App& app) {
     const std::string prefix = key.substr(0, slash + 1);
     if (key.starts_with('.')) {  // mkv's own area (unfinished multipart uploads): no bucket
       auto next = prefix_successor(prefix);
-      if (!next) return out;
+      if (!next) co_return out;
       from = std::move(*next);
       continue;
     }
-    auto record = app.index.get(key);
-    if (!record) return s3_error_of(record.error());
+    auto record = co_await read_record(app.index, key);
+    if (!record) co_return s3_error_of(record.error());
     out.push_back({key.substr(0, slash), *record ? (*record)->modified : 0});
     auto next = prefix_successor(prefix);
-    if (!next) return out;
+    if (!next) co_return out;
     from = std::move(*next);
   }
 }
 
-S3Result<Reply> list_buckets(S3Request& request) {
-  auto found = buckets(request.app);
-  if (!found) return found.error();
-  return xml_reply(xml_list_buckets(*found, request.auth.credential.access_key));
+net::awaitable<S3Result<Reply>> list_buckets(S3Request& request) {
+  auto found = co_await buckets(request.app);
+  if (!found) co_return found.error();
+  co_return xml_reply(xml_list_buckets(*found, request.auth.credential.access_key));
 }
 
-S3Result<Reply> list_objects(S3Request& request) {
-  if (auto present = require_bucket(request.app, request.bucket); !present) {
-    return present.error();
+// ListObjects: the page mkv::list_objects() would make, its reads of the index awaited
+// (ObjectListing).
+net::awaitable<S3Result<Reply>> list_objects(S3Request& request) {
+  if (auto present = co_await require_bucket(request.app, request.bucket); !present) {
+    co_return present.error();
   }
   auto query = parse_list_objects(request.params);
-  if (!query) return query.error();
-  App& app = request.app;
-  const FetchObjects fetch = [&app](std::string_view prefix, std::string_view from,
-                                    std::size_t limit) -> S3Result<std::vector<ListedObject>> {
-    auto entries = app.index.scan(from, limit);
-    if (!entries) return s3_error_of(entries.error());
-    std::vector<ListedObject> out;
+  if (!query) co_return query.error();
+  auto listing = ObjectListing::start(*query, request.bucket);
+  if (!listing) co_return listing.error();
+  while (const auto read = listing->next()) {
+    auto entries = co_await read_entries(request.app.index, read->from, read->limit);
+    if (!entries) co_return s3_error_of(entries.error());
+    std::vector<ListedObject> batch;
     for (auto& entry : *entries) {
-      if (!entry.key.starts_with(prefix)) break;
-      out.push_back({std::move(entry.key), entry.record.size,
-                     etag_of(entry.record).value_or(std::string()),
-                     entry.record.modified});
+      if (!entry.key.starts_with(read->prefix)) break;
+      batch.push_back({std::move(entry.key), entry.record.size,
+                       etag_of(entry.record).value_or(std::string()), entry.record.modified});
     }
-    return out;
-  };
-  auto page = mkv::list_objects(*query, request.bucket, fetch);
-  if (!page) return page.error();
-  return xml_reply(xml_list_objects(*query, *page, request.bucket));
+    if (auto taken = listing->take(std::move(batch)); !taken) co_return taken.error();
+  }
+  co_return xml_reply(xml_list_objects(*query, std::move(*listing).finish(), request.bucket));
 }
 
 // CreateBucket: a new bucket is remembered by its marker, an empty blob (bucket_marker_key),
@@ -119,7 +119,7 @@ net::awaitable<S3Result<Reply>> create_bucket(S3Request& request) {
     co_return s3_error(s3errc::invalid_argument,
                        "this server's region is " + region + ", not " + *constraint);
   }
-  auto exists = bucket_exists(request.app, request.bucket);
+  auto exists = co_await bucket_exists(request.app, request.bucket);
   if (!exists) co_return exists.error();
   if (*exists) co_return s3_error(s3errc::bucket_already_owned_by_you);
   Conditions create_only;
@@ -144,7 +144,7 @@ net::awaitable<S3Result<Reply>> create_bucket(S3Request& request) {
 net::awaitable<S3Result<Reply>> delete_bucket(S3Request& request) {
   auto prefix = bucket_key_prefix(request.bucket);
   if (!prefix) co_return prefix.error();
-  auto keys = request.app.index.list(*prefix, {}, 2);
+  auto keys = co_await read_keys(request.app.index, *prefix, {}, 2);
   if (!keys) co_return s3_error_of(keys.error());
   const std::string marker = bucket_marker_key(request.bucket);
   if (keys->empty()) co_return s3_error(s3errc::no_such_bucket);
@@ -163,16 +163,16 @@ net::awaitable<S3Result<Reply>> delete_bucket(S3Request& request) {
 
 net::awaitable<S3Result<Reply>> handle_bucket_op(S3Request& request) {
   switch (request.op) {
-    case S3Op::list_buckets: co_return list_buckets(request);
-    case S3Op::list_objects: co_return list_objects(request);
+    case S3Op::list_buckets: co_return co_await list_buckets(request);
+    case S3Op::list_objects: co_return co_await list_objects(request);
     case S3Op::head_bucket: {
-      if (auto present = require_bucket(request.app, request.bucket); !present) {
+      if (auto present = co_await require_bucket(request.app, request.bucket); !present) {
         co_return present.error();
       }
       co_return Reply{http::status::ok, 11};
     }
     case S3Op::get_bucket_location: {
-      if (auto present = require_bucket(request.app, request.bucket); !present) {
+      if (auto present = co_await require_bucket(request.app, request.bucket); !present) {
         co_return present.error();
       }
       co_return xml_reply(xml_bucket_location(request.s3.settings.region));

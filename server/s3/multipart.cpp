@@ -6,6 +6,7 @@
 #include "s3/handlers.h"
 
 #include "api/handlers.h"
+#include "index/reads.h"
 #include "s3/parts_body.h"
 #include "s3/reply.h"
 #include "s3/uploads.h"
@@ -44,15 +45,16 @@ struct Upload {
 };
 
 // Returns the request's upload (its uploadId, in its bucket, of its key), or NoSuchUpload.
-S3Result<Upload> upload_of(const S3Request& request) {
+net::awaitable<S3Result<Upload>> upload_of(const S3Request& request) {
   const std::string id(request.param("uploadId").value_or(""));
-  if (!is_upload_id(id)) return no_such_upload(id);
-  auto record = request.app.index.get(upload_key(request.bucket, id));
-  if (!record) return s3_error_of(record.error());
-  if (!*record) return no_such_upload(id);
+  if (!is_upload_id(id)) co_return no_such_upload(id);
+  const std::string key = upload_key(request.bucket, id);
+  auto record = co_await read_record(request.app.index, key);
+  if (!record) co_return s3_error_of(record.error());
+  if (!*record) co_return no_such_upload(id);
   auto meta = decode_upload_meta((*record)->meta);
-  if (!meta || meta->key != request.key) return no_such_upload(id);
-  return Upload{id, std::move(*meta), std::move(**record)};
+  if (!meta || meta->key != request.key) co_return no_such_upload(id);
+  co_return Upload{id, std::move(*meta), std::move(**record)};
 }
 
 // Returns a new upload ID, from the system's random device.
@@ -83,7 +85,7 @@ net::awaitable<S3Result<Reply>> create_upload(S3Request& request) {
 net::awaitable<S3Result<Reply>> upload_part(S3Request& request) {
   auto number = parse_part_number(request.param("partNumber").value_or(""));
   if (!number) co_return number.error();
-  auto upload = upload_of(request);
+  auto upload = co_await upload_of(request);
   if (!upload) co_return upload.error();
   co_return co_await put_request_body(request, part_key(request.bucket, upload->id, *number),
                                       Conditions{}, std::string());
@@ -105,12 +107,13 @@ std::vector<Entry> chosen_parts(const CompletePlan& plan,
 
 // Returns whether another Complete of the same upload finished while this one ran (its parts
 // then vanish under this one): the upload is gone and the key holds the object this one makes.
-bool completed_elsewhere(App& app, std::string_view bucket, std::string_view id,
-                         const std::string& native, const std::string& etag) {
-  auto upload = app.index.get(upload_key(bucket, id));
-  if (!upload || upload->has_value()) return false;
-  auto record = app.index.get(native);
-  return record && record->has_value() && etag_of(**record) == etag;
+net::awaitable<bool> completed_elsewhere(App& app, std::string_view bucket, std::string_view id,
+                                         const std::string& native, const std::string& etag) {
+  const std::string key = upload_key(bucket, id);
+  auto upload = co_await read_record(app.index, key);
+  if (!upload || upload->has_value()) co_return false;
+  auto record = co_await read_record(app.index, native);
+  co_return record && record->has_value() && etag_of(**record) == etag;
 }
 
 // Returns the URL of the request's object, as CompleteMultipartUploadResult's Location.
@@ -127,13 +130,13 @@ std::string location_of(const S3Request& request) {
 net::awaitable<S3Result<Reply>> complete_upload(S3Request& request) {
   auto native = native_key(request.bucket, request.key);
   if (!native) co_return native.error();
-  auto upload = upload_of(request);
+  auto upload = co_await upload_of(request);
   if (!upload) co_return upload.error();
   auto text = co_await read_small_body(request.body, max_complete_body);
   if (!text) co_return text.error();
   auto listed = parse_complete_request(*text);
   if (!listed) co_return listed.error();
-  auto parts = parts_of(request.app, request.bucket, upload->id);
+  auto parts = co_await parts_of(request.app, request.bucket, upload->id);
   if (!parts) co_return parts.error();
   std::vector<UploadedPart> uploaded;
   for (const auto& [number, entry] : *parts) {
@@ -157,7 +160,12 @@ net::awaitable<S3Result<Reply>> complete_upload(S3Request& request) {
   options.meta = meta_with_etag(upload->meta.meta, plan->etag);
   auto put = co_await handle_put(request.app, *native, Conditions{}, body, options);
   std::string result;
-  if (!put && !completed_elsewhere(request.app, request.bucket, upload->id, *native, plan->etag)) {
+  bool elsewhere = false;
+  if (!put) {
+    elsewhere =
+        co_await completed_elsewhere(request.app, request.bucket, upload->id, *native, plan->etag);
+  }
+  if (!put && !elsewhere) {
     const S3Error error = body.failure() ? *body.failure() : s3_error_of(put.error());
     result = xml_error(error, request.resource, request.request_id);
   } else if (!put) {
@@ -174,7 +182,7 @@ net::awaitable<S3Result<Reply>> complete_upload(S3Request& request) {
 }
 
 net::awaitable<S3Result<Reply>> abort_upload(S3Request& request) {
-  auto upload = upload_of(request);
+  auto upload = co_await upload_of(request);
   if (!upload) co_return upload.error();
   if (auto removed = co_await remove_upload(request.app, request.bucket, upload->id); !removed) {
     co_return removed.error();
@@ -184,13 +192,13 @@ net::awaitable<S3Result<Reply>> abort_upload(S3Request& request) {
   co_return reply;
 }
 
-S3Result<Reply> list_parts(S3Request& request) {
-  auto upload = upload_of(request);
-  if (!upload) return upload.error();
+net::awaitable<S3Result<Reply>> list_parts(S3Request& request) {
+  auto upload = co_await upload_of(request);
+  if (!upload) co_return upload.error();
   auto max_parts = parse_page_size(request.param("max-parts"), "max-parts");
-  if (!max_parts) return max_parts.error();
+  if (!max_parts) co_return max_parts.error();
   auto marker = parse_part_marker(request.param("part-number-marker"));
-  if (!marker) return marker.error();
+  if (!marker) co_return marker.error();
   ListPartsPage page;
   page.bucket = request.bucket;
   page.key = request.key;
@@ -199,7 +207,7 @@ S3Result<Reply> list_parts(S3Request& request) {
   page.marker = *marker;
   page.max_parts = *max_parts;
   const std::string prefix = parts_prefix(request.bucket, upload->id);
-  auto scanned = scan_prefix(
+  auto scanned = co_await scan_prefix(
       request.app, prefix, part_key(request.bucket, upload->id, *marker + 1), [&](Entry entry) {
         const auto number = part_number_of(std::string_view(entry.key).substr(prefix.size()));
         if (!number || *number <= *marker) return true;
@@ -211,21 +219,21 @@ S3Result<Reply> list_parts(S3Request& request) {
                               entry.record.modified});
         return true;
       });
-  if (!scanned) return scanned.error();
+  if (!scanned) co_return scanned.error();
   Reply reply = xml_reply(xml_list_parts(page));
   reply.set("x-amz-request-id", request.request_id);
-  return reply;
+  co_return reply;
 }
 
 // ListMultipartUploads: the bucket's unfinished uploads (all of them are read to sort them: they
 // are few), paged by page_uploads().
-S3Result<Reply> list_uploads(S3Request& request) {
+net::awaitable<S3Result<Reply>> list_uploads(S3Request& request) {
   if (request.param("delimiter").value_or("") != "") {
-    return s3_error(s3errc::not_implemented,
-                    "mkv does not implement ListMultipartUploads with a delimiter");
+    co_return s3_error(s3errc::not_implemented,
+                       "mkv does not implement ListMultipartUploads with a delimiter");
   }
   auto max_uploads = parse_page_size(request.param("max-uploads"), "max-uploads");
-  if (!max_uploads) return max_uploads.error();
+  if (!max_uploads) co_return max_uploads.error();
   ListUploadsPage page;
   page.bucket = request.bucket;
   page.owner = request.auth.credential.access_key;
@@ -235,21 +243,21 @@ S3Result<Reply> list_uploads(S3Request& request) {
   page.max_uploads = *max_uploads;
   const std::string prefix = uploads_prefix(request.bucket);
   std::vector<ListedUpload> uploads;
-  auto scanned = scan_prefix(request.app, prefix, prefix, [&](Entry entry) {
+  auto scanned = co_await scan_prefix(request.app, prefix, prefix, [&](Entry entry) {
     if (auto meta = decode_upload_meta(entry.record.meta)) {
       uploads.push_back(
           {std::move(meta->key), entry.key.substr(prefix.size()), entry.record.modified});
     }
     return true;
   });
-  if (!scanned) return scanned.error();
+  if (!scanned) co_return scanned.error();
   auto listed = page_uploads(std::move(uploads), page.prefix, page.key_marker,
                              page.upload_id_marker, page.max_uploads);
   page.uploads = std::move(listed.uploads);
   page.truncated = listed.truncated;
   Reply reply = xml_reply(xml_list_uploads(page));
   reply.set("x-amz-request-id", request.request_id);
-  return reply;
+  co_return reply;
 }
 
 }  // namespace
@@ -260,8 +268,8 @@ net::awaitable<S3Result<Reply>> handle_multipart_op(S3Request& request) {
     case S3Op::upload_part: co_return co_await upload_part(request);
     case S3Op::complete_upload: co_return co_await complete_upload(request);
     case S3Op::abort_upload: co_return co_await abort_upload(request);
-    case S3Op::list_parts: co_return list_parts(request);
-    case S3Op::list_uploads: co_return list_uploads(request);
+    case S3Op::list_parts: co_return co_await list_parts(request);
+    case S3Op::list_uploads: co_return co_await list_uploads(request);
     default: break;
   }
   co_return s3_error(s3errc::internal_error, "not a multipart operation");

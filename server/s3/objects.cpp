@@ -6,6 +6,7 @@
 #include "s3/handlers.h"
 
 #include "api/handlers.h"
+#include "index/reads.h"
 #include "s3/reply.h"
 #include "s3/s3_body.h"
 #include "s3/xml.h"
@@ -33,12 +34,12 @@ namespace {
 constexpr std::size_t max_delete_body = 4 * 1024 * 1024;
 
 // Returns the record of the object at native, or NoSuchKey.
-S3Result<Record> record_of(App& app, const std::string& native) {
-  auto record = app.index.get(native);
-  if (!record) return s3_error_of(record.error());
-  if (!*record) return s3_error(s3errc::no_such_key);
-  if ((*record)->volumes.empty()) return s3_error_of(Error::corrupt_record(native));
-  return std::move(**record);
+net::awaitable<S3Result<Record>> record_of(App& app, const std::string& native) {
+  auto record = co_await read_record(app.index, native);
+  if (!record) co_return s3_error_of(record.error());
+  if (!*record) co_return s3_error(s3errc::no_such_key);
+  if ((*record)->volumes.empty()) co_return s3_error_of(Error::corrupt_record(native));
+  co_return std::move(**record);
 }
 
 // Returns the conditions of the request's If-* headers.
@@ -92,19 +93,19 @@ struct ObjectRead {
   Record record;
   std::optional<Reply> instead;
 };
-S3Result<ObjectRead> read_object(const S3Request& request) {
+net::awaitable<S3Result<ObjectRead>> read_object(const S3Request& request) {
   auto native = native_key(request.bucket, request.key);
-  if (!native) return native.error();
-  auto record = record_of(request.app, *native);
-  if (!record) return record.error();
+  if (!native) co_return native.error();
+  auto record = co_await record_of(request.app, *native);
+  if (!record) co_return record.error();
   auto conditions = conditions_of(request);
-  if (!conditions) return conditions.error();
+  if (!conditions) co_return conditions.error();
   ObjectRead read{std::move(*native), std::move(*record), std::nullopt};
   if (auto answered = answer_conditions(*conditions, read.record, request)) {
-    if (!*answered) return answered->error();
+    if (!*answered) co_return answered->error();
     read.instead = std::move(**answered);
   }
-  return read;
+  co_return read;
 }
 
 // Returns how to read this PutObject's body (mkv/s3_put_body.h): aws-chunked or as sent, its
@@ -129,7 +130,7 @@ net::awaitable<S3Result<Reply>> put_object(S3Request& request) {
 }
 
 net::awaitable<S3Result<Reply>> head_object(S3Request& request) {
-  auto read = read_object(request);
+  auto read = co_await read_object(request);
   if (!read) co_return read.error();
   if (read->instead) co_return std::move(*read->instead);
   Reply reply{http::status::ok, 11};
@@ -172,7 +173,7 @@ net::awaitable<S3Result<Reply>> copy_object(S3Request& request) {
   if (!named) co_return named.error();
   auto source = native_key(named->bucket, named->key);
   if (!source) co_return source.error();
-  auto record = record_of(request.app, *source);
+  auto record = co_await record_of(request.app, *source);
   if (!record) co_return record.error();
   auto conditions = copy_conditions_of(request);
   if (!conditions) co_return conditions.error();
@@ -201,7 +202,7 @@ net::awaitable<S3Result<Reply>> copy_object(S3Request& request) {
     }
     co_return s3_error_of(put.error());
   }
-  auto written = record_of(request.app, *target);
+  auto written = co_await record_of(request.app, *target);
   if (!written) co_return written.error();
   Reply reply = xml_reply(xml_copy_object((*put)[http::field::etag], written->modified));
   reply.set("x-amz-request-id", request.request_id);
@@ -328,7 +329,7 @@ net::awaitable<S3Result<std::unique_ptr<Download>>> open_copy(App& app, const st
 }
 
 net::awaitable<S3Result<ObjectStream>> open_object(S3Request& request) {
-  auto read = read_object(request);
+  auto read = co_await read_object(request);
   if (!read) co_return read.error();
   if (read->instead) co_return ObjectStream{std::move(*read->instead), nullptr, 0};
   const std::string& native = read->native;

@@ -24,7 +24,7 @@ namespace {
 net::awaitable<std::optional<std::string>> expire_page(App& app, std::string_view root,
                                                        std::string from, std::int64_t now,
                                                        std::int64_t expiry) {
-  auto entries = app.index.scan(from, upload_scan_page);
+  auto entries = co_await read_entries(app.index, from, upload_scan_page);
   if (!entries) co_return std::nullopt;  // the next sweep tries again
   std::optional<PartOwner> checked;  // the upload the last part belonged to, and whether it lives
   bool lives = false;
@@ -42,7 +42,8 @@ net::awaitable<std::optional<std::string>> expire_page(App& app, std::string_vie
     const auto owner = part_owner_of(entry.key);
     if (!owner) continue;
     if (owner != checked) {
-      auto upload = app.index.get(upload_key(owner->bucket, owner->id));
+      const std::string key = upload_key(owner->bucket, owner->id);
+      auto upload = co_await read_record(app.index, key);
       if (!upload) co_return std::nullopt;
       checked = owner;
       lives = upload->has_value();
@@ -55,18 +56,19 @@ net::awaitable<std::optional<std::string>> expire_page(App& app, std::string_vie
 
 }  // namespace
 
-S3Result<std::vector<std::pair<unsigned, Entry>>> parts_of(App& app, std::string_view bucket,
-                                                           std::string_view id) {
+net::awaitable<S3Result<std::vector<std::pair<unsigned, Entry>>>> parts_of(App& app,
+                                                                           std::string_view bucket,
+                                                                           std::string_view id) {
   const std::string prefix = parts_prefix(bucket, id);
   std::vector<std::pair<unsigned, Entry>> parts;
-  auto scanned = scan_prefix(app, prefix, prefix, [&](Entry entry) {
+  auto scanned = co_await scan_prefix(app, prefix, prefix, [&](Entry entry) {
     if (const auto number = part_number_of(std::string_view(entry.key).substr(prefix.size()))) {
       parts.emplace_back(*number, std::move(entry));
     }
     return true;
   });
-  if (!scanned) return scanned.error();
-  return parts;
+  if (!scanned) co_return scanned.error();
+  co_return parts;
 }
 
 net::awaitable<S3Result<void>> remove_key(App& app, std::string key) {
@@ -80,7 +82,7 @@ net::awaitable<S3Result<void>> remove_upload(App& app, std::string_view bucket,
   if (auto removed = co_await remove_key(app, upload_key(bucket, id)); !removed) {
     co_return removed.error();
   }
-  auto parts = parts_of(app, bucket, id);
+  auto parts = co_await parts_of(app, bucket, id);
   if (!parts) co_return parts.error();
   std::vector<std::string> volumes;
   for (auto& [number, entry] : *parts) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "app.h"
+#include "index/reads.h"
 #include "s3/reply.h"
 
 #include "mkv/record.h"
@@ -23,24 +24,25 @@ inline constexpr std::size_t upload_scan_page = 1000;
 // Calls visit(entry) for every index entry under prefix, in key order, a page at a time (so
 // memory does not grow with their number); stops early when visit returns false.
 template <typename Visit>
-inline S3Result<void> scan_prefix(App& app, const std::string& prefix, std::string from,
-                                  Visit visit) {
+net::awaitable<S3Result<void>> scan_prefix(App& app, const std::string& prefix, std::string from,
+                                           Visit visit) {
   if (from < prefix) from = prefix;
   for (;;) {
-    auto entries = app.index.scan(from, upload_scan_page);
-    if (!entries) return s3_error_of(entries.error());
+    auto entries = co_await read_entries(app.index, from, upload_scan_page);
+    if (!entries) co_return s3_error_of(entries.error());
     for (auto& entry : *entries) {
-      if (!entry.key.starts_with(prefix)) return {};
+      if (!entry.key.starts_with(prefix)) co_return S3Result<void>{};
       from = entry.key + '\0';
-      if (!visit(std::move(entry))) return {};
+      if (!visit(std::move(entry))) co_return S3Result<void>{};
     }
-    if (entries->size() < upload_scan_page) return {};
+    if (entries->size() < upload_scan_page) co_return S3Result<void>{};
   }
 }
 
 // Returns the parts of an upload as the index records them: each part's number and entry.
-S3Result<std::vector<std::pair<unsigned, Entry>>> parts_of(App& app, std::string_view bucket,
-                                                           std::string_view id);
+net::awaitable<S3Result<std::vector<std::pair<unsigned, Entry>>>> parts_of(App& app,
+                                                                           std::string_view bucket,
+                                                                           std::string_view id);
 
 // Deletes a key (its record, then its copies), counting an absent one as deleted.
 net::awaitable<S3Result<void>> remove_key(App& app, std::string key);
