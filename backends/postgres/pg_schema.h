@@ -16,7 +16,7 @@
 //     schema   (version int4)                           -- the schema version, one row
 //     journals (name text PRIMARY KEY, body bytea)      -- jobs' journals
 //     leases   (key bytea PRIMARY KEY, owner text, expires timestamptz)  -- cross-server key locks
-//     owners   (backend int4 PRIMARY KEY, role text, who text)  -- who holds the index, for messages
+//     commits  (token text PRIMARY KEY, at timestamptz)  -- each writer's last transaction
 #pragma once
 
 #include <iterator>
@@ -57,9 +57,12 @@ inline const std::string migrations[] = {
     "CREATE TABLE mkv_control.journals (name text PRIMARY KEY, body bytea NOT NULL);"
     "CREATE TABLE mkv_control.leases (key bytea PRIMARY KEY, owner text NOT NULL,"
     " expires timestamptz NOT NULL);"
-    "CREATE TABLE mkv_control.owners (backend int4 PRIMARY KEY, role text NOT NULL,"
-    " who text NOT NULL);" +
+    "" +
         content_schema_sql(live_schema),
+    // 1 -> 2: a mark each write transaction leaves, so that a writer whose connection was lost
+    // before COMMIT answered can tell afterwards whether it committed.
+    "CREATE TABLE mkv_control.commits (token text PRIMARY KEY,"
+    " at timestamptz NOT NULL DEFAULT now())",
 };
 
 // The schema version this build reads and writes.
@@ -69,7 +72,8 @@ inline constexpr int schema_version = static_cast<int>(std::size(migrations));
 // application's locks in the same database, and an object.
 inline constexpr int control_lock_class = 0x6d6b7631;  // "mkv1": objects below
 inline constexpr int migration_lock = 0;               // held while migrating
-inline constexpr int owner_lock = 1;                   // held by the index's owners (claim)
+inline constexpr int owner_lock = 1;  // held by the index's owners (claim), each session
+                                       // naming its process in application_name
 inline constexpr int job_lock = 3;    // held by the server running an online job
 inline constexpr int write_lock = 2;  // every write transaction: shared, or exclusive (below)
 inline constexpr int key_lock_class = 0x6d6b7632;      // "mkv2": the object is a key's hash

@@ -107,7 +107,14 @@ inline constexpr Prepared leased_relative_statement{
     " FROM generate_series(1, length($1::bytea)) p WHERE get_byte($1::bytea, p - 1) = 47)"
     " OR (key >= $1::bytea || '\\x2f'::bytea AND key < $1::bytea || '\\x30'::bytea)) LIMIT 1"};
 
+// The mark of one write transaction ($1), replacing the writer's previous one ($2).
+inline constexpr Prepared mark_commit_statement{
+    "mark_commit",
+    "WITH gone AS (DELETE FROM commits WHERE token = $2::text)"
+    " INSERT INTO commits (token) VALUES ($1::text)"};
+
 inline constexpr Prepared all_statements[] = {
+    mark_commit_statement,
     get_statement,        list_range_statement,      list_from_statement,
     scan_statement,       lock_statement,            lock_all_statement,
     write_statement,      take_lease_statement,      drop_lease_statement,

@@ -15,7 +15,9 @@
 #include "mkv/list_query.h"
 
 #include <algorithm>
+#include <chrono>
 #include <random>
+#include <thread>
 #include <utility>
 
 namespace mkv {
@@ -158,7 +160,7 @@ bool send_text(PGconn* conn, const char* sql, Outcome& outcome) {
 // Runs batch as one transaction on conn in pipeline mode, one round trip per
 // writes_per_round_trip writes. On a failure the transaction is rolled back.
 Result<std::vector<Applied>> apply_once(PGconn* conn, std::span<const Write> batch, int shard,
-                                        std::string& sqlstate) {
+                                        const Params& mark, std::string& sqlstate) {
   if (PQenterPipelineMode(conn) != 1) {
     return Error::database("cannot enter pipeline mode: " + message_of(conn));
   }
@@ -182,6 +184,7 @@ Result<std::vector<Applied>> apply_once(PGconn* conn, std::span<const Write> bat
       alive = send(conn, write_statement, write_params(batch[i], shard), outcome);
     }
     const bool last = end == batch.size();
+    if (alive && last) alive = send(conn, mark_commit_statement, mark, outcome);
     if (alive && last) alive = send_text(conn, "COMMIT", outcome);
     alive = alive && sync(conn, outcome);
     if (!alive) break;
@@ -198,6 +201,7 @@ Result<std::vector<Applied>> apply_once(PGconn* conn, std::span<const Write> bat
         outcome.error = Error::database("write: no outcome for key " + batch[i].key);
       }
     }
+    if (last) read_one(conn, "mark the commit", outcome);
     if (last) read_one(conn, "COMMIT", outcome);
     alive = read_sync(conn, outcome);
     if (outcome.error) break;
@@ -316,12 +320,65 @@ Result<std::vector<Applied>> PostgresIndex::apply(std::span<const Write> batch) 
       if (!conn) return conn.error();
       state_->writer = std::move(*conn);
     }
+    const std::string token =
+        state_->server_id + "w" + std::to_string(state_->commits.fetch_add(1) + 1);
+    Params mark;
+    mark.text(token).text(state_->last_commit);
     std::string sqlstate;
-    outcome = apply_once(state_->writer.get(), batch, state_->shard, sqlstate);
-    if (outcome || !is_retryable(sqlstate)) break;
+    outcome = apply_once(state_->writer.get(), batch, state_->shard, mark, sqlstate);
+    if (outcome) {
+      state_->last_commit = token;
+      break;
+    }
+    if (PQstatus(state_->writer.get()) != CONNECTION_OK) {
+      // The connection broke: the transaction may have committed before the answer was lost
+      // (a failover between COMMIT and its reply). Callers undo the volume writes of a write
+      // the index refused, so find out which it was.
+      state_->writer.reset();
+      return settle_lost_commit(token, batch, outcome.error());
+    }
+    if (!is_retryable(sqlstate)) break;
   }
-  if (state_->writer && PQstatus(state_->writer.get()) != CONNECTION_OK) state_->writer.reset();
   return outcome;
+}
+
+Result<std::vector<Applied>> PostgresIndex::settle_lost_commit(const std::string& token,
+                                                               std::span<const Write> batch,
+                                                               const Error& lost) {
+  // A failover takes seconds: try to reach the (new) primary for up to half a lease time, while
+  // this server's leases still keep every other writer off these keys.
+  const auto deadline = std::chrono::steady_clock::now() + lease_time / 2;
+  auto pause = std::chrono::milliseconds(100);
+  for (;;) {
+    auto session = state_->readers.borrow();
+    if (session) {
+      Params p;
+      p.text(token);
+      auto marked = exec(session->get(), "look for a lost commit",
+                         "SELECT 1 FROM commits WHERE token = $1::text", p);
+      // An idle session that broke with the old primary: drop it and take the next at once.
+      if (!marked && PQstatus(session->get()) != CONNECTION_OK) continue;
+      if (marked) {
+        if (PQntuples(marked->get()) == 0) return lost;  // it did not commit: nothing applied
+        state_->last_commit = token;
+        // It committed. Each write holds its key's lease, so the key still shows what the
+        // batch left: the write's record where its condition held, and not otherwise.
+        std::vector<Applied> applied;
+        applied.reserve(batch.size());
+        for (const Write& w : batch) {
+          auto now = get(w.key);
+          if (!now) return Error::database("commit lost and not settled: " + now.error().detail);
+          applied.push_back(*now == w.record ? Applied::written : Applied::condition_failed);
+        }
+        return applied;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Error::database(lost.detail + "; whether it committed is unknown");
+    }
+    std::this_thread::sleep_for(pause);  // the writer thread, never an IO thread
+    pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+  }
 }
 
 }  // namespace mkv

@@ -113,6 +113,10 @@ class PostgresIndex {
   struct State;
 
  private:
+  // Finds out whether the batch whose connection broke (lost: the error then) committed, by its
+  // mark token; returns the batch's outcomes if it did, else lost.
+  Result<std::vector<Applied>> settle_lost_commit(const std::string& token,
+                                                  std::span<const Write> batch, const Error& lost);
   // Returns an index whose sessions use schema (the live one, or rebuild's replacement).
   static Result<PostgresIndex> open_schema(const std::string& conninfo, const std::string& schema);
   explicit PostgresIndex(std::unique_ptr<State> state);

@@ -26,6 +26,8 @@ struct PostgresIndex::State {
   int shard;               // the counts row this index's writes keep
   std::string server_id;   // the prefix of this index's lease tokens: "host:pid:random:"
   std::atomic<std::uint64_t> leases_taken{0};
+  std::atomic<std::uint64_t> commits{0};  // write transactions attempted (their marks' numbers)
+  std::string last_commit;                 // the mark of the last one that committed
   boost::asio::thread_pool connector{1};  // opens sessions for async_*() off the IO threads
 };
 

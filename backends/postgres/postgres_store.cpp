@@ -140,9 +140,10 @@ Result<PostgresIndex::Ownership> PostgresIndex::claim(const std::string& conninf
                     lock);
   if (!taken) return taken.error();
   if (!bool_at(taken->get(), 0, 0)) {
+    // Each holder's session names it (application_name), so the message needs no table.
     auto holders = exec(c, "name the index's holders",
-                        "SELECT coalesce(string_agg(o.who || ', ' || o.role, '; '), 'unknown')"
-                        " FROM mkv_control.owners o JOIN pg_locks l ON l.pid = o.backend"
+                        "SELECT coalesce(string_agg(a.application_name, '; '), 'unknown')"
+                        " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
                         " WHERE l.locktype = 'advisory' AND l.classid = $1::int4::oid"
                         " AND l.objid = $2::int4::oid AND l.objsubid = 2 AND l.granted",
                         lock);
@@ -155,21 +156,15 @@ Result<PostgresIndex::Ownership> PostgresIndex::claim(const std::string& conninf
   }
   char host[256] = {};
   (void)gethostname(host, sizeof host - 1);
+  // PostgreSQL keeps 63 bytes of it; the pid and the role come first and last, so cut the host.
+  std::string name = "pid " + std::to_string(getpid()) + " on " + host;
+  const std::string role_text = ", " + std::string(role);
+  name = name.substr(0, 63 - std::min<std::size_t>(63, role_text.size())) + role_text;
   Params me;
-  me.text(role).text("pid " + std::to_string(getpid()) + " on " + host);
-  // Noted only where mkv's schemas exist already (opening the index creates them).
-  auto schema = exec(c, "look for the index", "SELECT to_regclass('mkv_control.owners') IS NOT NULL");
-  if (!schema) return schema.error();
-  if (bool_at(schema->get(), 0, 0)) {
-    auto noted =
-        exec(c, "note the index's holder",
-             "INSERT INTO mkv_control.owners VALUES (pg_backend_pid(), $1::text, $2::text)"
-             " ON CONFLICT (backend) DO UPDATE SET role = excluded.role, who = excluded.who",
-             me);
-    if (!noted) return noted.error();
-  }
-  // Rows of holders gone since (their backends' pids are not locking anything) are harmless:
-  // the query above joins on the locks held.
+  me.text(name);
+  auto named = exec(c, "name this holder", "SELECT set_config('application_name', $1::text, false)",
+                    me);
+  if (!named) return named.error();
   return Ownership(std::move(*conn));
 }
 

@@ -24,10 +24,10 @@ void write_corrupt_volumes(const std::string& path, const std::string& key) {
                              " volumes = excluded.volumes, size = excluded.size");
 }
 
-TEST_CASE("postgres: a new index has its three schemas at version 1") {
+TEST_CASE("postgres: a new index has its three schemas at version 2") {
   ScratchDir dir;
   { auto index = open_index(dir.index_path()); }
-  CHECK(sql(dir, "SELECT version FROM mkv_control.schema") == "1");
+  CHECK(sql(dir, "SELECT version FROM mkv_control.schema") == "2");
   CHECK(sql(dir, "SELECT string_agg(nspname, ',' ORDER BY nspname) FROM pg_namespace"
                  " WHERE nspname LIKE 'mkv%'") == "mkv,mkv_control");
   CHECK(sql(dir, "SELECT count(*) FROM mkv.counts") == "16");
@@ -39,7 +39,7 @@ TEST_CASE("postgres: an index of a newer schema version is refused, unchanged") 
   sql(dir, "UPDATE mkv_control.schema SET version = 99");
   const auto index = IndexUnderTest::open(dir.index_path());
   REQUIRE_FALSE(index.has_value());
-  CHECK(index.error().detail.find("schema version 99, newer than this mkv's (1)") !=
+  CHECK(index.error().detail.find("schema version 99, newer than this mkv's (2)") !=
         std::string::npos);
   CHECK(sql(dir, "SELECT version FROM mkv_control.schema") == "99");
 }
