@@ -24,6 +24,7 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -122,7 +123,17 @@ class KeyLocks {
   // Drops the lease token holds on key, in the background: a later writer's lease has another
   // token, so a drop that arrives after it changes nothing.
   void drop_key_lease(const std::string& key, std::string token, const net::any_io_executor& ex) {
-    net::co_spawn(ex, drop_lease(*shared_, key, std::move(token)), net::detached);
+    // The strings live on the heap, owned by the coroutine's frame, and the lambda captures only
+    // pointers: GCC 12 frees class objects captured by a coroutine lambda (or passed to a
+    // coroutine by value) twice.
+    auto* held = new std::pair<std::string, std::string>(key, std::move(token));
+    net::co_spawn(
+        ex,
+        [index = shared_, held]() -> net::awaitable<void> {
+          const std::unique_ptr<std::pair<std::string, std::string>> owned(held);
+          co_await drop_lease(*index, owned->first, owned->second);
+        },
+        net::detached);
   }
 
   // A writer waiting for the key, and the executor its coroutine runs on.

@@ -55,7 +55,7 @@ net::awaitable<Result<bool>> take_lease(I& index, std::string_view key, std::str
 
 // Gives up key's lease if token still holds it.
 template <class I>
-net::awaitable<void> drop_lease(I& index, std::string key, std::string token) {
+net::awaitable<void> drop_lease(I& index, const std::string& key, const std::string& token) {
   if constexpr (SharedIndex<I>) {
     (void)co_await index.drop_lease(key, token);  // if it fails, the lease expires
   }

@@ -444,6 +444,23 @@ void remove_index(const fs::path& path) {
   }
 }
 
+std::string recorded_admin_address(const fs::path& path) {
+  if (index_on_server()) {
+#ifdef MKV_HAVE_POSTGRES_FIXTURE
+    const std::string uri = index_location(path);
+    return shared_postgres().sql(uri.substr(uri.rfind('/') + 1),
+                                 "SELECT convert_from(body, 'UTF8') FROM mkv_control.journals"
+                                 " WHERE name = 'admin'");
+#else
+    no_postgres();
+#endif
+  }
+  std::ifstream in(path.string() + ".admin");
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Programs
 

@@ -89,6 +89,11 @@ class TempDir {
 // Open it nowhere meanwhile.
 void remove_index(const std::filesystem::path& path);
 
+// Returns the admin address ("HOST:PORT") a running mkv serve recorded for the index at path:
+// the file path + ".admin", or with MKV_INDEX=postgres the journal "admin" in its database;
+// "" if none is recorded.
+[[nodiscard]] std::string recorded_admin_address(const std::filesystem::path& path);
+
 // ---------------------------------------------------------------------------------------------
 // Processes
 

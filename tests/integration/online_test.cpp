@@ -49,11 +49,10 @@ std::vector<std::string> topology_args(const Cluster& c, const std::vector<std::
   return args;
 }
 
-// Returns the admin port the running server recorded next to its index.
+// Returns the admin port the running server recorded for its index.
 std::uint16_t admin_port(const Cluster& c) {
-  std::ifstream in(c.db().string() + ".admin");
-  std::string line;
-  REQUIRE(std::getline(in, line));
+  const std::string line = recorded_admin_address(c.db());
+  REQUIRE(!line.empty());
   REQUIRE(line.rfind("127.0.0.1:", 0) == 0);
   return static_cast<std::uint16_t>(std::stoul(line.substr(line.find(':') + 1)));
 }
