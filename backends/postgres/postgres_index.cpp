@@ -337,6 +337,10 @@ Result<std::vector<Applied>> PostgresIndex::apply(std::span<const Write> batch) 
       state_->writer.reset();
       return settle_lost_commit(token, batch, outcome.error());
     }
+    if (PQpipelineStatus(state_->writer.get()) != PQ_PIPELINE_OFF) {
+      state_->writer.reset();  // left mid-pipeline with the connection up: start afresh
+      break;
+    }
     if (!is_retryable(sqlstate)) break;
   }
   return outcome;
