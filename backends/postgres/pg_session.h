@@ -99,11 +99,13 @@ inline constexpr Prepared renew_leases_statement{
     "renew_leases",
     "UPDATE leases SET expires = now() + $2::int8 * interval '1 millisecond'"
     " WHERE starts_with(owner, $1::text)"};
-// A live lease on a key that collides with $1 as a path: a parent (each prefix of $1 that ends
-// before a '/') or a child (below $1/).
+// A live lease of another server (not $2's tokens: this server's own writers are checked in
+// process, and its lease drops trail its writes) on a key that collides with $1 as a path: a
+// parent (each prefix of $1 that ends before a '/') or a child (below $1/).
 inline constexpr Prepared leased_relative_statement{
     "leased_relative",
-    "SELECT key FROM leases WHERE expires > now() AND (key IN (SELECT substr($1::bytea, 1, p - 1)"
+    "SELECT key FROM leases WHERE expires > now() AND NOT starts_with(owner, $2::text)"
+    " AND (key IN (SELECT substr($1::bytea, 1, p - 1)"
     " FROM generate_series(1, length($1::bytea)) p WHERE get_byte($1::bytea, p - 1) = 47)"
     " OR (key >= $1::bytea || '\\x2f'::bytea AND key < $1::bytea || '\\x30'::bytea)) LIMIT 1"};
 

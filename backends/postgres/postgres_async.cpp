@@ -121,7 +121,7 @@ net::awaitable<Result<void>> PostgresIndex::renew_leases() {
 net::awaitable<Result<std::optional<std::string>>> PostgresIndex::leased_relative(
     std::string_view key) {
   Params p;
-  p.bytes(key);
+  p.bytes(key).text(state_->server_id);
   auto rows = co_await run(*state_, leased_relative_statement, p);
   if (!rows) co_return rows.error();
   if (PQntuples(rows->get()) == 0) co_return std::optional<std::string>();
