@@ -195,6 +195,21 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
 
   tcp::acceptor acceptor(io);
   if (!listen_on(acceptor, settings.bind, settings.port, "")) return 1;
+  if constexpr (!index_in_files) {
+    // No other live process can listen on this host and address, so it names this server
+    // across restarts: a server restarted after a crash takes back the keys its last process
+    // left leased at once, instead of after the lease time.
+    const auto at = acceptor.local_endpoint();
+    const std::string name =
+        net::ip::host_name() + " " + at.address().to_string() + ":" + std::to_string(at.port());
+    if (auto taken = take_identity(*index, *owner, name); !taken) {
+      log_line("cannot take this server's name in the index: " + message(taken.error()));
+      return 1;
+    } else if (!*taken) {
+      log_line("warning: another process sharing the index is named \"" + name +
+               "\"; keys this server's last process left leased are free after the lease time");
+    }
+  }
   tcp::acceptor admin(io);
   if (!listen_on(admin, settings.admin_bind, settings.admin_port, "(admin) ")) return 1;
   const std::string admin_address = admin.local_endpoint().address().to_string() + ':' +

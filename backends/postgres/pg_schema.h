@@ -77,5 +77,6 @@ inline constexpr int owner_lock = 1;  // held by the index's owners (claim), eac
 inline constexpr int job_lock = 3;    // held by the server running an online job
 inline constexpr int write_lock = 2;  // every write transaction: shared, or exclusive (below)
 inline constexpr int key_lock_class = 0x6d6b7632;      // "mkv2": the object is a key's hash
+inline constexpr int identity_lock_class = 0x6d6b7633;  // "mkv3": a serve's identity's hash
 
 }  // namespace mkv::pg

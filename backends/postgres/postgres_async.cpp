@@ -128,6 +128,14 @@ net::awaitable<Result<std::optional<std::string>>> PostgresIndex::leased_relativ
   co_return std::optional<std::string>(bytes_at(rows->get(), 0, 0));
 }
 
+net::awaitable<Result<std::size_t>> PostgresIndex::count_holders() {
+  Params p;
+  p.integer(control_lock_class).integer(owner_lock);
+  auto rows = co_await run(*state_, count_holders_statement, p);
+  if (!rows) co_return rows.error();
+  co_return static_cast<std::size_t>(int8_at(rows->get(), 0, 0));
+}
+
 net::awaitable<Result<std::optional<PostgresIndex::Ownership>>> PostgresIndex::try_job_lock() {
   // A session lock on a connection of its own, opened on the connector thread (it blocks).
   // (Only a pointer is captured: GCC 12 frees a string captured by a coroutine lambda twice.)

@@ -39,6 +39,7 @@ class PostgresIndex {
     explicit Ownership(pg::Connection conn) : conn_(std::move(conn)) {}
 
    private:
+    friend class PostgresIndex;
     pg::Connection conn_;
   };
 
@@ -97,6 +98,17 @@ class PostgresIndex {
   // Returns a key whose lease is live and which collides with key as a path (a parent of it,
   // or a key below it), if any.
   boost::asio::awaitable<Result<std::optional<std::string>>> leased_relative(std::string_view key);
+
+  // Makes name (a serve's host and listening address, which no other live process can share)
+  // this index's identity for as long as owner's session lives, if no live session holds it:
+  // the leases and commit marks of an earlier process by that name are then known dead and
+  // are dropped, so a server restarted after a crash writes its keys again at once instead of
+  // after lease_time. Returns false (the index keeps an identity of its own) if another
+  // session holds the name. Call before the first lease is taken.
+  Result<bool> take_identity(Ownership& owner, std::string_view name);
+
+  // Returns how many processes hold the index (claim): serves sharing it, or one owner.
+  boost::asio::awaitable<Result<std::size_t>> count_holders();
 
   // Takes the lock that lets one online job (verify, rebalance, gc) run at a time among the
   // servers sharing the database, held until the returned handle is destroyed; nullopt if

@@ -24,7 +24,8 @@ struct PostgresIndex::State {
   std::mutex write_mutex;  // apply() is called by one thread at a time; this keeps misuse safe
   pg::Connection writer;   // null after it broke, until the next apply() connects again
   int shard;               // the counts row this index's writes keep
-  std::string server_id;   // the prefix of this index's lease tokens: "host:pid:random:"
+  std::string server_id;   // the prefix of its lease tokens: "host:pid:random:", or for
+                          // a serve "NAME/random:" (take_identity)
   std::atomic<std::uint64_t> leases_taken{0};
   std::atomic<std::uint64_t> commits{0};  // write transactions attempted (their marks' numbers)
   std::string last_commit;                 // the mark of the last one that committed

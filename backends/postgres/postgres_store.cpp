@@ -168,6 +168,30 @@ Result<PostgresIndex::Ownership> PostgresIndex::claim(const std::string& conninf
   return Ownership(std::move(*conn));
 }
 
+Result<bool> PostgresIndex::take_identity(Ownership& owner, std::string_view name) {
+  PGconn* c = owner.conn_.get();
+  Params lock;
+  lock.integer(identity_lock_class).text(name);
+  auto taken = exec(c, "take this server's identity",
+                    "SELECT pg_try_advisory_lock($1::int4, hashtext($2::text))", lock);
+  if (!taken) return taken.error();
+  if (!bool_at(taken->get(), 0, 0)) return false;
+  // Whoever had the name before is gone (its session released the lock): its leases and its
+  // last commit mark are nobody's now.
+  const std::string prefix = std::string(name) + "/";
+  Params mine;
+  mine.text(prefix);
+  auto dropped = exec(c, "drop the leases of this server's earlier process",
+                      "WITH l AS (DELETE FROM mkv_control.leases WHERE starts_with(owner, $1::text)"
+                      " RETURNING 1) DELETE FROM mkv_control.commits"
+                      " WHERE starts_with(token, $1::text)",
+                      mine);
+  if (!dropped) return dropped.error();
+  std::random_device seed;
+  state_->server_id = prefix + std::to_string(seed()) + ":";
+  return true;
+}
+
 Result<PostgresIndex> PostgresIndex::open_replacement(const std::string& conninfo) {
   if (auto ok = pg_store::migrate(conninfo); !ok) return ok.error();
   auto conn = connect(conninfo);

@@ -2,6 +2,7 @@
 #include "overwrite.h"
 
 #include "index/reads.h"
+#include "index/shared.h"
 
 #include "copies.h"
 #include "log.h"
@@ -45,27 +46,34 @@ std::vector<Destination> staged_copies(App& app, const Intent& intent) {
   return staged;
 }
 
-// Deletes, on volume, every staging file whose token is not in keep.
-net::awaitable<void> remove_strays(VolumePool& volume, const std::set<std::string>& keep) {
-  auto listing = co_await list_staging(volume);
+// The staging files on one volume that no intent names.
+struct Strays {
+  VolumePool* volume = nullptr;
+  std::vector<std::string> names;
+};
+
+// Lists, on the volume at url, the staging files whose token is not in keep.
+net::awaitable<void> find_strays(App& app, std::string url, const std::set<std::string>& keep,
+                                 Strays& out) {
+  auto volume = app.volumes.pool(url);
+  if (!volume) co_return;
+  auto listing = co_await list_staging(**volume);
   if (!listing) co_return;
-  std::vector<std::string> strays;
+  out.volume = *volume;
   for (const auto& e : listing->files) {
-    if (!keep.contains(e.name)) strays.push_back(e.name);
-  }
-  co_await run_all(strays.size(), [&](std::size_t i) {
-    return remove_quietly(volume, staging_target(volume.volume(), strays[i]));
-  });
-  if (!strays.empty()) {
-    log_line("deleted " + std::to_string(strays.size()) + " staging files no overwrite needs on " +
-             volume.volume().url);
+    if (!keep.contains(e.name)) out.names.push_back(e.name);
   }
 }
 
-// Deletes the staging files no intent in keep names from the volume at url.
-net::awaitable<void> remove_strays_at(App& app, std::string url, const std::set<std::string>& keep) {
-  auto volume = app.volumes.pool(url);
-  if (volume) co_await remove_strays(**volume, keep);
+// Deletes the stray staging files of one volume.
+net::awaitable<void> remove_strays(const Strays& strays) {
+  if (strays.names.empty()) co_return;
+  VolumePool& volume = *strays.volume;
+  co_await run_all(strays.names.size(), [&](std::size_t i) {
+    return remove_quietly(volume, staging_target(volume.volume(), strays.names[i]));
+  });
+  log_line("deleted " + std::to_string(strays.names.size()) +
+           " staging files no overwrite needs on " + volume.volume().url);
 }
 
 }  // namespace
@@ -146,14 +154,27 @@ net::awaitable<void> recover_overwrites(App& app) {
       unfinished.insert(token);
     }
   }
-  // Staging files no intent names are left by this server's crash, unless other servers share
-  // the index: then they may be the staged bodies of their overwrites in progress, and gc
-  // collects the leftovers once they are old.
-  if constexpr (!index_in_files) co_return;
+  // Staging files no intent names are left by a crash, unless other servers share the index:
+  // then they may be the staged bodies of their overwrites in progress. So they are listed
+  // first, and deleted only if no other server holds the index after that (one that starts
+  // later stages files of its own, which are not on the list); otherwise gc collects them
+  // once they are old.
   const auto topology = app.topology.load();
+  std::vector<Strays> strays(topology->urls.size());
   co_await run_all(topology->urls.size(), [&](std::size_t i) {
-    return remove_strays_at(app, topology->urls[i], unfinished);
+    return find_strays(app, topology->urls[i], unfinished, strays[i]);
   });
+  const auto found = std::count_if(strays.begin(), strays.end(),
+                                   [](const Strays& s) { return !s.names.empty(); });
+  if (found == 0) co_return;
+  auto alone = co_await alone_on_index(app.index);
+  if (!alone || !*alone) {
+    log_line("left staging files no intent names on " + std::to_string(found) +
+             " volumes: other servers share the index, and they may be theirs (gc deletes "
+             "them once they are old)");
+    co_return;
+  }
+  co_await run_all(strays.size(), [&](std::size_t i) { return remove_strays(strays[i]); });
 }
 
 }  // namespace mkv

@@ -82,6 +82,30 @@ net::awaitable<Result<std::optional<std::string>>> leased_relative(I& index,
   }
 }
 
+// Names this server name in an index several servers share (see PostgresIndex::take_identity):
+// what an earlier process by that name left locked is released. Returns whether the name was
+// free (always false unshared, where there is nothing to release).
+template <class I, class O>
+Result<bool> take_identity(I& index, O& owner, std::string_view name) {
+  if constexpr (SharedIndex<I>) {
+    return index.take_identity(owner, name);
+  } else {
+    return false;
+  }
+}
+
+// Returns whether this process is the only one holding the index (always, unshared).
+template <class I>
+net::awaitable<Result<bool>> alone_on_index(I& index) {
+  if constexpr (SharedIndex<I>) {
+    auto holders = co_await index.count_holders();
+    if (!holders) co_return holders.error();
+    co_return *holders <= 1;
+  } else {
+    co_return true;
+  }
+}
+
 // Returns a handle that, while it lives, keeps every other server sharing the index from
 // starting an online job; nullptr if another server runs one. (Always granted unshared: the
 // server's own one-job-at-a-time check is enough.)

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <string>
@@ -70,9 +71,10 @@ inline Topology topology_of(const std::vector<std::string>& urls, std::size_t r)
   return make_topology(parse_volume_list(list).value(), r);
 }
 
-// Returns the index at path, failing the test if it does not open.
-inline IndexBackend open_backend(const std::string& path) {
-  auto index = IndexBackend::open(path);
+// Returns the index placed at path (with MKV_INDEX=postgres, the database standing for it),
+// failing the test if it does not open.
+inline IndexBackend open_backend(const std::filesystem::path& path) {
+  auto index = IndexBackend::open(index_location(path));
   if (!index) FAIL("open failed: " << index.error().detail);
   return std::move(*index);
 }
@@ -84,7 +86,7 @@ class InProcessServer {
       : work_(net::make_work_guard(*ios_.front())),
         settings_(std::move(settings)),
         topology_(std::move(topology)),
-        index_(open_backend((dir_.path() / "index").string())),
+        index_(open_backend(dir_.path() / "index")),
         writer_(index_),
         volumes_(settings_.volume_options),
         app_{settings_, topology_, index_, writer_, locks_, volumes_, gate_, connections_,

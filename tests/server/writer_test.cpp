@@ -35,7 +35,7 @@ Record record(std::uint64_t size) { return Record{{"http://v1:80"}, size}; }
 // A real index in a temporary directory, its writer, and a thread to run coroutines on.
 struct WriterFixture {
   TempDir dir;
-  IndexBackend index = open_backend((dir.path() / "index").string());
+  IndexBackend index = open_backend(dir.path() / "index");
   IndexWriter writer{index};
   IoThread io;
 
