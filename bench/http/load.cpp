@@ -16,6 +16,9 @@
 // (s3_sign.h): 1 KiB PutObject, GetObject and DeleteObject next to mkv's native PUT, GET and
 // DELETE of the same round; 64 MiB PutObject and GetObject next to the direct nginx figures;
 // and a huge PutObject and GetObject with mkv's memory sampled as for the huge PUT.
+//
+// Several mkv URLs (servers sharing one PostgreSQL index): each phase's connections go to them
+// in turn, large values alternate between them, and the huge ones go to the first.
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/beast/core.hpp>
@@ -65,13 +68,15 @@ constexpr std::uint64_t MiB = 1024 * 1024;
 // Settings
 
 struct Settings {
-  std::string mkv;       // http://host:port of mkv serve
+  // http://host:port of each mkv serve; several share one index (PostgreSQL) and the load is
+  // spread over them a connection at a time.
+  std::vector<std::string> mkv;
   std::string direct;    // http://host:port of one nginx volume: the data-op ceiling
   std::string redirect;  // http://host:port of the fixed-302 nginx: the index-only ceiling
-  std::string s3;        // http://host:port of mkv's S3 listener; empty: no S3 phases
+  std::vector<std::string> s3;  // http://host:port of each mkv's S3 listener; empty: no S3 phases
   std::optional<mkv_load::S3Key> s3_key;  // the key the S3 requests are signed with
   std::vector<std::string> volumes;  // mkv's volumes: where its redirects may point
-  int mkv_pid = 0;       // for the resident-memory figures; 0: not measured
+  int mkv_pid = 0;       // the first mkv's, for the resident-memory figures; 0: not measured
   // The processes serving each of mkv, direct and redirect (nginx master and workers), whose
   // CPU time per request is reported; empty: not measured.
   std::map<std::string, std::vector<int>> pids;
@@ -105,16 +110,27 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   return std::nullopt;
 }
 
+// Appends the comma-separated items of text to out, leaving empty ones out.
+void append_list(std::vector<std::string>& out, const std::string& text) {
+  std::istringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+}
+
 [[noreturn]] void usage(const std::string& why) {
   std::cerr
       << "mkv-load: " << why << "\n"
-      << "usage: mkv-load --mkv URL --direct URL --redirect URL [--volume URL]... [--mkv-pid PID]\n"
+      << "usage: mkv-load --mkv URL[,URL...] --direct URL --redirect URL [--volume URL]...\n"
+         "  [--mkv-pid PID]\n"
          "  [--keys N] [--read-passes N] [--value-size BYTES] [--connections N] [--threads N]\n"
          "  [--rounds N] [--large-size BYTES] [--large-count N] [--huge-size BYTES]\n"
          "  [--json FILE] [--note KEY=VALUE]... [--pids mkv|direct|redirect=PID,...]...\n"
          "  [--wrk-redirect RPS --wrk-mkv RPS] [--only FIGURE,...] [--ceilings no]\n"
-         "  [--s3 URL --s3-key ACCESS_KEY_ID:SECRET [--s3-region REGION]]\n"
+         "  [--s3 URL[,URL...] --s3-key ACCESS_KEY_ID:SECRET [--s3-region REGION]]\n"
          "URLs are http://host:port; sizes take k/m/g suffixes (binary).\n"
+         "Several --mkv (or --s3) URLs: servers sharing one index; each connection of a phase\n"
+         "  goes to one of them in turn, large values alternate, the huge ones go to the first.\n"
          "FIGUREs: put get_follow get_index head delete s3_put s3_get s3_delete\n"
          "  s3_put_large s3_get_large s3_huge (S3 figures need --s3).\n";
   std::exit(2);
@@ -133,10 +149,10 @@ Settings parse_settings(int argc, char** argv) {
       if (!n) usage("bad number for " + std::string(flag) + ": " + value);
       return *n;
     };
-    if (flag == "--mkv") s.mkv = value;
+    if (flag == "--mkv") append_list(s.mkv, value);
     else if (flag == "--direct") s.direct = value;
     else if (flag == "--redirect") s.redirect = value;
-    else if (flag == "--s3") s.s3 = value;
+    else if (flag == "--s3") append_list(s.s3, value);
     else if (flag == "--s3-key") s3_key = value;
     else if (flag == "--s3-region") s3_region = value;
     else if (flag == "--volume") s.volumes.push_back(value);
@@ -190,8 +206,13 @@ Settings parse_settings(int argc, char** argv) {
 struct Server {
   std::string authority;  // "host:port": the Host header, and how a redirect names it
   tcp::endpoint endpoint;
-  std::vector<int> pids;  // the processes that serve it, for CPU accounting (may be empty)
+  // The processes that serve it, for CPU accounting (may be empty); for servers that share the
+  // load, those of all of them, kept with the first.
+  std::vector<int> pids;
 };
+
+// Returns a span of the one server s.
+std::span<const Server> one(const Server& s) { return {&s, 1}; }
 
 // Returns the server at url (http://host:port, no path); exits if it does not resolve.
 Server resolve_server(const std::string& url) {
@@ -374,11 +395,10 @@ enum class Op {
   remove,        // DELETE; expect 204
 };
 
-// One phase: count requests of one kind to one server, over keys prefix+0 .. prefix+keys-1
-// (each once per pass; writes make one pass).
+// One phase: count requests of one kind over keys prefix+0 .. prefix+keys-1 (each once per
+// pass; writes make one pass); each client's connection names its server.
 struct SmallPhase {
   Op op;
-  const Server* server;
   std::string prefix;
   std::uint64_t keys;
   std::uint64_t count;
@@ -434,7 +454,7 @@ std::string check_status(const http::response<http::string_body>& response, unsi
 // SHA-256 is signed, as the AWS CLI signs over plain HTTP), get_body and remove.
 net::awaitable<std::string> one_request(SmallPhase& phase, Client& client, std::uint64_t i,
                                         std::string& head, std::string& body) {
-  const Server& server = *phase.server;
+  const Server& server = *client.primary.server;
   std::string target;
   append_target(target, phase.prefix, i);
   head.clear();
@@ -663,19 +683,23 @@ void run_threads(std::vector<std::unique_ptr<net::io_context>>& ios, const Compl
 }
 
 // Runs one small-value phase; with s3, every request is signed with that key (an S3 phase).
+// Connection c goes to servers[c % servers.size()], and every connection takes the next key
+// as soon as it is done, so a key written through one server may be read through another.
 PhaseResult run_small(const Settings& settings, const std::string& name, Op op,
-                      const Server& server, std::string prefix, unsigned expect,
+                      std::span<const Server> servers, std::string prefix, unsigned expect,
                       const Values& values, const std::vector<Server>& others,
                       const mkv_load::S3Key* s3 = nullptr) {
   const bool read = op != Op::put && op != Op::remove;
   const std::uint64_t count = settings.keys * (read ? settings.read_passes : 1);
-  SmallPhase phase{op, &server, std::move(prefix), settings.keys, count, expect, &values, &others};
+  SmallPhase phase{op, std::move(prefix), settings.keys, count, expect, &values, &others};
+  std::vector<int> pids;
+  for (const auto& server : servers) pids.insert(pids.end(), server.pids.begin(), server.pids.end());
   std::vector<std::unique_ptr<net::io_context>> ios;
   for (unsigned t = 0; t < settings.threads; ++t) ios.push_back(std::make_unique<net::io_context>(1));
   std::vector<std::unique_ptr<Client>> clients;
   for (unsigned c = 0; c < settings.connections; ++c) {
     clients.push_back(std::make_unique<Client>());
-    clients.back()->primary.server = &server;
+    clients.back()->primary.server = &servers[c % servers.size()];
     if (s3) clients.back()->signer.emplace(*s3);
     clients.back()->tally.latency_us.reserve(count / settings.connections + 16);
     net::co_spawn(*ios[c % ios.size()], connect_client(clients.back().get()), net::detached);
@@ -686,7 +710,7 @@ PhaseResult run_small(const Settings& settings, const std::string& name, Op op,
     net::co_spawn(*ios[c % ios.size()], drive_client(&phase, clients[c].get()), net::detached);
   }
   const double cpu_before = process_cpu_seconds();
-  const double server_before = processes_cpu_seconds(server.pids);
+  const double server_before = processes_cpu_seconds(pids);
   const auto machine_before = machine_cpu_ticks();
   const auto start = Clock::now();
   run_threads(ios, [&] { return phase.completed.load(std::memory_order_relaxed); }, name);
@@ -699,7 +723,7 @@ PhaseResult run_small(const Settings& settings, const std::string& name, Op op,
   };
   std::fprintf(stderr, "  %-16s %9.0f req/s  (monotonic %.6f,%.6f)\n", name.c_str(),
                (settings.keys ? phase.completed.load() / seconds : 0), monotonic(start), monotonic(end));
-  const double server_cpu = processes_cpu_seconds(server.pids) - server_before;
+  const double server_cpu = processes_cpu_seconds(pids) - server_before;
   const auto machine_after = machine_cpu_ticks();
 
   PhaseResult result;
@@ -724,7 +748,7 @@ PhaseResult run_small(const Settings& settings, const std::string& name, Op op,
     result.p99_ms = percentile(0.99);
   }
   result.client_cores = cpu / seconds;
-  if (!server.pids.empty() && result.requests > 0) result.server_cpu_us = server_cpu / result.requests * 1e6;
+  if (!pids.empty() && result.requests > 0) result.server_cpu_us = server_cpu / result.requests * 1e6;
   const double total_ticks = machine_after.second - machine_before.second;
   if (total_ticks > 0) result.machine_busy = (machine_after.first - machine_before.first) / total_ticks;
   return result;
@@ -864,10 +888,10 @@ struct LargeResult {
 };
 
 // PUTs (get = false) or GETs values.size()-byte values 0 .. count-1 under prefix, one at a
-// time on one connection (plus those a redirect leads to); with s3, as signed PutObjects or
-// GetObjects.
-LargeResult run_large(const std::string& name, const Server& server, const std::string& prefix,
-                      unsigned count, const Values& values, bool get,
+// time, value i on one connection to servers[i % servers.size()] (plus those a redirect leads
+// to); with s3, as signed PutObjects or GetObjects.
+LargeResult run_large(const std::string& name, std::span<const Server> servers,
+                      const std::string& prefix, unsigned count, const Values& values, bool get,
                       const std::vector<Server>& others, const mkv_load::S3Key* s3 = nullptr) {
   LargeResult result;
   result.name = name;
@@ -875,14 +899,15 @@ LargeResult run_large(const std::string& name, const Server& server, const std::
   if (s3) signer.emplace(*s3);
   mkv_load::S3Signer* sign = signer ? &*signer : nullptr;
   net::io_context io(1);
-  Conn conn;
-  conn.server = &server;
+  std::vector<Conn> conns(servers.size());
+  for (std::size_t s = 0; s < servers.size(); ++s) conns[s].server = &servers[s];
   std::vector<Conn> followed(others.size());
   for (std::size_t v = 0; v < others.size(); ++v) followed[v].server = &others[v];
   const auto start = Clock::now();
   for (unsigned i = 0; i < count; ++i) {
     std::string target;
     append_target(target, prefix, i);
+    Conn& conn = conns[i % conns.size()];
     std::string error =
         get ? run_one(io, [&] { return get_large(&conn, &followed, target, &values, i, sign); })
             : run_one(io, [&] { return put_large(&conn, target, &values, i, sign); });
@@ -969,7 +994,7 @@ HugeResult run_huge(const Settings& settings, const std::string& name, const Ser
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   });
-  result.op = run_large(name, server, prefix, 1, values, get, {}, s3);
+  result.op = run_large(name, one(server), prefix, 1, values, get, {}, s3);
   done = true;
   sampler.join();
   if (pid > 0) {
@@ -1076,11 +1101,14 @@ void print_row(const std::string& what, double mkv, const std::string& ceiling_l
 
 int main(int argc, char** argv) {
   const Settings settings = parse_settings(argc, argv);
-  Server mkv = resolve_server(settings.mkv);
+  // mkv's servers (one, or several sharing one index); the processes of all of them are kept
+  // with the first (see Server).
+  std::vector<Server> mkv;
+  for (const auto& url : settings.mkv) mkv.push_back(resolve_server(url));
   Server direct = resolve_server(settings.direct);
   Server redirect = resolve_server(settings.redirect);
   for (const auto& [role, pids] : settings.pids) {
-    if (role == "mkv") mkv.pids = pids;
+    if (role == "mkv") mkv.front().pids = pids;
     else if (role == "direct") direct.pids = pids;
     else if (role == "redirect") redirect.pids = pids;
     else usage("--pids: unknown role " + role);
@@ -1088,12 +1116,10 @@ int main(int argc, char** argv) {
   // Where mkv's redirects may point.
   std::vector<Server> volumes;
   for (const auto& url : settings.volumes) volumes.push_back(resolve_server(url));
-  // mkv's S3 listener: the same process as mkv.
-  std::optional<Server> s3;
-  if (!settings.s3.empty()) {
-    s3 = resolve_server(settings.s3);
-    s3->pids = mkv.pids;
-  }
+  // mkv's S3 listeners: the same processes as mkv's.
+  std::vector<Server> s3;
+  for (const auto& url : settings.s3) s3.push_back(resolve_server(url));
+  if (!s3.empty()) s3.front().pids = mkv.front().pids;
   const mkv_load::S3Key* s3_key = settings.s3_key ? &*settings.s3_key : nullptr;
   const Values small(settings.value_size, settings.value_size);
   const Values large(settings.large_size, MiB);
@@ -1128,8 +1154,8 @@ int main(int argc, char** argv) {
            settings.only.find("," + std::string(key) + ",") != std::string::npos;
   };
   const auto wanted = [&](const Comparison& c) { return wanted_key(c.key); };
-  const bool s3_small = s3 && (wanted(s3_put) || wanted(s3_get) || wanted(s3_delete));
-  const bool s3_large = s3 && (wanted_key("s3_put_large") || wanted_key("s3_get_large"));
+  const bool s3_small = !s3.empty() && (wanted(s3_put) || wanted(s3_get) || wanted(s3_delete));
+  const bool s3_large = !s3.empty() && (wanted_key("s3_put_large") || wanted_key("s3_get_large"));
 
   const std::vector<Server> no_others;
   for (unsigned round = 1; round <= settings.rounds; ++round) {
@@ -1140,12 +1166,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "round %u of %u\n", round, settings.rounds);
     // Each ceiling runs just before its figure, so both see the machine in the same state.
     const auto measure = [&](Comparison& c, bool always, const std::string& name, Op op,
-                             const Server& server, const std::string& prefix, unsigned expect,
-                             const std::vector<Server>& others,
+                             std::span<const Server> servers, const std::string& prefix,
+                             unsigned expect, const std::vector<Server>& others,
                              bool ceiling) -> std::optional<PhaseResult> {
       if (ceiling && !settings.ceilings) return std::nullopt;
       if (!wanted(c) && !always) return std::nullopt;
-      auto result = run_small(settings, name, op, server, prefix, expect, small, others);
+      auto result = run_small(settings, name, op, servers, prefix, expect, small, others);
       if (wanted(c)) (ceiling ? c.ceiling : c.mkv).push_back(result);
       return result;
     };
@@ -1153,25 +1179,25 @@ int main(int argc, char** argv) {
     const auto measure_s3 = [&](Comparison& c, bool always, const std::string& name, Op op,
                                 unsigned expect, const std::optional<PhaseResult>& native) {
       if (!s3_small || (!wanted(c) && !always)) return;
-      auto result = run_small(settings, name, op, *s3, s3_prefix, expect, small, no_others, s3_key);
+      auto result = run_small(settings, name, op, s3, s3_prefix, expect, small, no_others, s3_key);
       if (wanted(c) && native) {
         c.mkv.push_back(result);
         c.ceiling.push_back(*native);
       }
     };
-    measure(put, true, "nginx PUT", Op::put, direct, direct_prefix, 201, no_others, true);
+    measure(put, true, "nginx PUT", Op::put, one(direct), direct_prefix, 201, no_others, true);
     const auto native_put =
         measure(put, true, "mkv PUT", Op::put, mkv, mkv_prefix, 201, no_others, false);
     measure_s3(s3_put, true, "S3 PutObject", Op::put, 200, native_put);
-    measure(get_follow, false, "nginx GET", Op::get_body, direct, direct_prefix, 200, no_others, true);
+    measure(get_follow, false, "nginx GET", Op::get_body, one(direct), direct_prefix, 200, no_others, true);
     const auto native_get = measure(get_follow, s3_small && wanted(s3_get), "mkv GET follow",
                                     Op::get_follow, mkv, mkv_prefix, 302, volumes, false);
     measure_s3(s3_get, false, "S3 GetObject", Op::get_body, 200, native_get);
-    measure(get_index, false, "nginx 302", Op::get_redirect, redirect, mkv_prefix, 302, no_others, true);
+    measure(get_index, false, "nginx 302", Op::get_redirect, one(redirect), mkv_prefix, 302, no_others, true);
     measure(get_index, false, "mkv GET 302", Op::get_redirect, mkv, mkv_prefix, 302, no_others, false);
-    measure(head, false, "nginx 302 HEAD", Op::head, redirect, mkv_prefix, 302, no_others, true);
+    measure(head, false, "nginx 302 HEAD", Op::head, one(redirect), mkv_prefix, 302, no_others, true);
     measure(head, false, "mkv HEAD", Op::head, mkv, mkv_prefix, 200, no_others, false);
-    measure(remove, true, "nginx DELETE", Op::remove, direct, direct_prefix, 204, no_others, true);
+    measure(remove, true, "nginx DELETE", Op::remove, one(direct), direct_prefix, 204, no_others, true);
     const auto native_delete =
         measure(remove, true, "mkv DELETE", Op::remove, mkv, mkv_prefix, 204, no_others, false);
     measure_s3(s3_delete, true, "S3 DeleteObject", Op::remove, 204, native_delete);
@@ -1182,25 +1208,25 @@ int main(int argc, char** argv) {
       const std::string large_s3 = "bench-s3/large-r" + r + "/";
       const unsigned count = settings.large_count;
       large_put_direct.push_back(
-          run_large("nginx PUT", direct, large_direct, count, large, false, no_others));
+          run_large("nginx PUT", one(direct), large_direct, count, large, false, no_others));
       large_put_mkv.push_back(run_large("mkv PUT", mkv, large_mkv, count, large, false, no_others));
       if (s3_large) {
         auto put_s3 =
-            run_large("S3 PutObject", *s3, large_s3, count, large, false, no_others, s3_key);
+            run_large("S3 PutObject", s3, large_s3, count, large, false, no_others, s3_key);
         if (wanted_key("s3_put_large")) large_put_s3.push_back(put_s3);
       }
       large_get_direct.push_back(
-          run_large("nginx GET", direct, large_direct, count, large, true, no_others));
+          run_large("nginx GET", one(direct), large_direct, count, large, true, no_others));
       large_get_mkv.push_back(run_large("mkv GET", mkv, large_mkv, count, large, true, volumes));
       if (s3_large && wanted_key("s3_get_large")) {
         large_get_s3.push_back(
-            run_large("S3 GetObject", *s3, large_s3, count, large, true, no_others, s3_key));
+            run_large("S3 GetObject", s3, large_s3, count, large, true, no_others, s3_key));
       }
       large_get_mkv.back().errors +=
-          remove_keys(direct, large_direct, count) + remove_keys(mkv, large_mkv, count);
+          remove_keys(direct, large_direct, count) + remove_keys(mkv.front(), large_mkv, count);
       if (s3_large) {  // this round's S3 row (one of them is wanted)
         auto& row = large_get_s3.empty() ? large_put_s3.back() : large_get_s3.back();
-        row.errors += remove_keys(mkv, large_s3, count);
+        row.errors += remove_keys(mkv.front(), large_s3, count);
       }
     }
   }
@@ -1208,16 +1234,16 @@ int main(int argc, char** argv) {
   const auto huge_mib = static_cast<unsigned long long>(settings.huge_size / MiB);
   if (settings.huge_size > 0) {
     std::fprintf(stderr, "huge PUT of %llu MiB\n", huge_mib);
-    huge_put = run_huge(settings, "mkv PUT (huge)", mkv, "bench/huge/", huge, false);
-    huge_put->op.errors += remove_keys(mkv, "bench/huge/", 1);
+    huge_put = run_huge(settings, "mkv PUT (huge)", mkv.front(), "bench/huge/", huge, false);
+    huge_put->op.errors += remove_keys(mkv.front(), "bench/huge/", 1);
   }
-  if (settings.huge_size > 0 && s3 && wanted_key("s3_huge")) {
+  if (settings.huge_size > 0 && !s3.empty() && wanted_key("s3_huge")) {
     std::fprintf(stderr, "huge PutObject and GetObject of %llu MiB\n", huge_mib);
     huge_s3_put =
-        run_huge(settings, "S3 PutObject (huge)", *s3, "bench-s3/huge/", huge, false, s3_key);
+        run_huge(settings, "S3 PutObject (huge)", s3.front(), "bench-s3/huge/", huge, false, s3_key);
     huge_s3_get =
-        run_huge(settings, "S3 GetObject (huge)", *s3, "bench-s3/huge/", huge, true, s3_key);
-    huge_s3_get->op.errors += remove_keys(mkv, "bench-s3/huge/", 1);
+        run_huge(settings, "S3 GetObject (huge)", s3.front(), "bench-s3/huge/", huge, true, s3_key);
+    huge_s3_get->op.errors += remove_keys(mkv.front(), "bench-s3/huge/", 1);
   }
 
   // The report: one table on stdout, everything in JSON.
@@ -1236,6 +1262,7 @@ int main(int argc, char** argv) {
     doc["machine"] = machine;
   }
   json::object config;
+  config["mkv_servers"] = mkv.size();
   config["keys"] = settings.keys;
   config["read_passes"] = settings.read_passes;
   config["value_bytes"] = settings.value_size;
