@@ -45,11 +45,14 @@ inline constexpr Prepared lock_statement{
 inline constexpr Prepared lock_all_statement{
     "lock_all", "SELECT pg_advisory_xact_lock($1::int4, $2::int4)"};
 // One write of a batch: evaluates its condition against the key's current record and, if it
-// holds, stores or removes the record, keeps the count, the repair mark and the intents, all in
-// one statement (data-modifying WITH clauses all run); returns whether the condition held.
-// $1 key, $2 store (else remove), $3-$7 the record, $8 the condition (0 anything, 1 absent,
-// 2 the record $9-$13), $14 the count's shard, $15 repair (0 keep, 1 set, 2 clear), $16-$22
-// an intent to begin (token NULL: none) and $24 its key, $23 an intent's token to end (NULL:
+// holds, stores or removes the record, keeps the repair mark and the intents, all in one
+// statement (data-modifying WITH clauses all run); returns whether the condition held. What it
+// changes the count of keys by is added up in the transaction's setting mkv.count_delta, which
+// add_count_statement adds to the count once per transaction (a row updated by every write of
+// a large transaction would pile up versions the transaction cannot shed: each update slower
+// than the last). $1 key, $2 store (else remove), $3-$7 the record, $8 the condition
+// (0 anything, 1 absent, 2 the record $9-$13), $14 repair (0 keep, 1 set, 2 clear), $15-$21 an
+// intent to begin (token NULL: none) and $23 its key, $22 an intent's token to end (NULL:
 // none).
 inline constexpr Prepared write_statement{
     "write",
@@ -66,24 +69,30 @@ inline constexpr Prepared write_statement{
     "   meta = excluded.meta RETURNING 1),"
     " gone AS (DELETE FROM blobs WHERE key = $1::bytea AND NOT $2::bool"
     "   AND (SELECT ok FROM ok) RETURNING 1),"
-    " counted AS (UPDATE counts SET value = value + CASE WHEN $2::bool THEN 1 ELSE -1 END"
-    "   WHERE shard = $14::int4 AND (SELECT ok FROM ok)"
-    "   AND $2::bool <> EXISTS (SELECT 1 FROM cur) RETURNING 1),"
     " marked AS (INSERT INTO repairs (key) SELECT $1::bytea FROM ok"
-    "   WHERE ok.ok AND $15::int4 = 1 ON CONFLICT DO NOTHING RETURNING 1),"
-    " unmarked AS (DELETE FROM repairs WHERE key = $1::bytea AND $15::int4 = 2"
+    "   WHERE ok.ok AND $14::int4 = 1 ON CONFLICT DO NOTHING RETURNING 1),"
+    " unmarked AS (DELETE FROM repairs WHERE key = $1::bytea AND $14::int4 = 2"
     "   AND (SELECT ok FROM ok) RETURNING 1),"
     " began AS (INSERT INTO intents (token, key, volumes, previous_volumes, previous_size,"
     "   previous_md5, previous_modified, previous_meta)"
-    "   SELECT $16::text, $24::bytea, $17::text, $18::text, $19::int8, $20::bytea, $21::int8,"
-    "   $22::bytea FROM ok WHERE ok.ok AND $16::text IS NOT NULL ON CONFLICT (token) DO UPDATE"
+    "   SELECT $15::text, $23::bytea, $16::text, $17::text, $18::int8, $19::bytea, $20::int8,"
+    "   $21::bytea FROM ok WHERE ok.ok AND $15::text IS NOT NULL ON CONFLICT (token) DO UPDATE"
     "   SET key = excluded.key, volumes = excluded.volumes,"
     "   previous_volumes = excluded.previous_volumes, previous_size = excluded.previous_size,"
     "   previous_md5 = excluded.previous_md5, previous_modified = excluded.previous_modified,"
     "   previous_meta = excluded.previous_meta RETURNING 1),"
-    " ended AS (DELETE FROM intents WHERE token = $23::text AND (SELECT ok FROM ok)"
-    "   RETURNING 1)"
-    " SELECT ok FROM ok"};
+    " ended AS (DELETE FROM intents WHERE token = $22::text AND (SELECT ok FROM ok)"
+    "   RETURNING 1),"
+    " delta AS (SELECT CASE WHEN NOT (SELECT ok FROM ok) OR $2::bool = EXISTS (SELECT 1 FROM cur)"
+    "   THEN 0 WHEN $2::bool THEN 1 ELSE -1 END AS d)"
+    " SELECT ok, set_config('mkv.count_delta', (coalesce(nullif(current_setting("
+    "   'mkv.count_delta', true), ''), '0')::int8 + d)::text, true) FROM ok, delta"};
+
+// Adds what a transaction's writes changed the count of keys by to its shard $1.
+inline constexpr Prepared add_count_statement{
+    "add_count",
+    "UPDATE counts SET value = value + coalesce(nullif(current_setting('mkv.count_delta', true),"
+    " ''), '0')::int8 WHERE shard = $1::int4"};
 
 // Cross-server key locks (PostgresIndex::take_lease): a lease is taken if the key has none,
 // or an expired one, or one of this server's own ($4, the prefix of its tokens).
@@ -124,7 +133,7 @@ inline constexpr Prepared mark_commit_statement{
     " INSERT INTO commits (token) VALUES ($1::text)"};
 
 inline constexpr Prepared all_statements[] = {
-    mark_commit_statement,
+    mark_commit_statement, add_count_statement,
     get_statement,        list_range_statement,      list_from_statement,
     scan_statement,       lock_statement,            lock_all_statement,
     write_statement,      take_lease_statement,      drop_lease_statement,

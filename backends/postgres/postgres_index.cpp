@@ -36,7 +36,7 @@ constexpr std::size_t keys_locked_one_by_one = 64;
 constexpr int write_attempts = 5;
 
 // Returns the parameters of write_statement for write, counted in shard.
-Params write_params(const Write& write, int shard) {
+Params write_params(const Write& write) {
   Params p;
   p.bytes(write.key).boolean(write.record.has_value());
   if (write.record) {
@@ -51,7 +51,6 @@ Params write_params(const Write& write, int shard) {
   } else {
     add_no_record(p);
   }
-  p.integer(shard);
   p.integer(write.repair == RepairMark::keep ? 0 : write.repair == RepairMark::set ? 1 : 2);
   if (write.begin_intent) {
     const Intent& intent = *write.begin_intent;
@@ -168,6 +167,8 @@ Result<std::vector<Applied>> apply_once(PGconn* conn, std::span<const Write> bat
   std::vector<Applied> applied;
   applied.reserve(batch.size());
   bool alive = send_text(conn, "BEGIN", outcome);
+  Params count_shard;
+  count_shard.integer(shard);
   const auto keys = key_locks(batch);
   Params locks;
   if (keys.size() <= keys_locked_one_by_one) {
@@ -181,9 +182,10 @@ Result<std::vector<Applied>> apply_once(PGconn* conn, std::span<const Write> bat
   for (std::size_t begin = 0; alive && begin < batch.size(); begin += writes_per_round_trip) {
     const std::size_t end = std::min(batch.size(), begin + writes_per_round_trip);
     for (std::size_t i = begin; alive && i < end; ++i) {
-      alive = send(conn, write_statement, write_params(batch[i], shard), outcome);
+      alive = send(conn, write_statement, write_params(batch[i]), outcome);
     }
     const bool last = end == batch.size();
+    if (alive && last) alive = send(conn, add_count_statement, count_shard, outcome);
     if (alive && last) alive = send(conn, mark_commit_statement, mark, outcome);
     if (alive && last) alive = send_text(conn, "COMMIT", outcome);
     alive = alive && sync(conn, outcome);
@@ -201,6 +203,7 @@ Result<std::vector<Applied>> apply_once(PGconn* conn, std::span<const Write> bat
         outcome.error = Error::database("write: no outcome for key " + batch[i].key);
       }
     }
+    if (last) read_one(conn, "count the keys", outcome);
     if (last) read_one(conn, "mark the commit", outcome);
     if (last) read_one(conn, "COMMIT", outcome);
     alive = read_sync(conn, outcome);
