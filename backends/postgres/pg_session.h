@@ -118,13 +118,11 @@ inline constexpr Prepared leased_relative_statement{
     " FROM generate_series(1, length($1::bytea)) p WHERE get_byte($1::bytea, p - 1) = 47)"
     " OR (key >= $1::bytea || '\\x2f'::bytea AND key < $1::bytea || '\\x30'::bytea)) LIMIT 1"};
 
-// How many sessions hold the index as its owners (claim) in this database: one per process,
-// shared by every serve.
-inline constexpr Prepared count_holders_statement{
-    "count_holders",
-    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    " AND classid = $1::int4::oid AND objid = $2::int4::oid AND objsubid = 2"};
+// Whether another server (not $1's tokens) holds a live lease: it may be writing.
+inline constexpr Prepared others_leasing_statement{
+    "others_leasing",
+    "SELECT EXISTS (SELECT 1 FROM leases WHERE expires > now()"
+    " AND NOT starts_with(owner, $1::text))"};
 
 // The mark of one write transaction ($1), replacing the writer's previous one ($2).
 inline constexpr Prepared mark_commit_statement{
@@ -137,7 +135,7 @@ inline constexpr Prepared all_statements[] = {
     get_statement,        list_range_statement,      list_from_statement,
     scan_statement,       lock_statement,            lock_all_statement,
     write_statement,      take_lease_statement,      drop_lease_statement,
-    renew_leases_statement, leased_relative_statement, count_holders_statement};
+    renew_leases_statement, leased_relative_statement, others_leasing_statement};
 
 // Returns a connection to conninfo whose tables are those of schema, with every statement
 // prepared. Blocks while it connects.

@@ -128,12 +128,12 @@ net::awaitable<Result<std::optional<std::string>>> PostgresIndex::leased_relativ
   co_return std::optional<std::string>(bytes_at(rows->get(), 0, 0));
 }
 
-net::awaitable<Result<std::size_t>> PostgresIndex::count_holders() {
+net::awaitable<Result<bool>> PostgresIndex::others_leasing() {
   Params p;
-  p.integer(control_lock_class).integer(owner_lock);
-  auto rows = co_await run(*state_, count_holders_statement, p);
+  p.text(state_->server_id);
+  auto rows = co_await run(*state_, others_leasing_statement, p);
   if (!rows) co_return rows.error();
-  co_return static_cast<std::size_t>(int8_at(rows->get(), 0, 0));
+  co_return bool_at(rows->get(), 0, 0);
 }
 
 net::awaitable<Result<std::optional<PostgresIndex::Ownership>>> PostgresIndex::try_job_lock() {

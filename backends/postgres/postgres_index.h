@@ -107,8 +107,8 @@ class PostgresIndex {
   // session holds the name. Call before the first lease is taken.
   Result<bool> take_identity(Ownership& owner, std::string_view name);
 
-  // Returns how many processes hold the index (claim): serves sharing it, or one owner.
-  boost::asio::awaitable<Result<std::size_t>> count_holders();
+  // Returns whether another server holds a live lease (so it may be writing a key's volumes).
+  boost::asio::awaitable<Result<bool>> others_leasing();
 
   // Takes the lock that lets one online job (verify, rebalance, gc) run at a time among the
   // servers sharing the database, held until the returned handle is destroyed; nullopt if

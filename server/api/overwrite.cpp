@@ -155,10 +155,10 @@ net::awaitable<void> recover_overwrites(App& app) {
     }
   }
   // Staging files no intent names are left by a crash, unless other servers share the index:
-  // then they may be the staged bodies of their overwrites in progress. So they are listed
-  // first, and deleted only if no other server holds the index after that (one that starts
-  // later stages files of its own, which are not on the list); otherwise gc collects them
-  // once they are old.
+  // then they may be the staged bodies of their overwrites in flight. Each such overwrite holds
+  // its key's lease from before it stages until after its move, so the files are listed first
+  // and deleted only if no other server holds a live lease after that; otherwise gc deletes
+  // them once they are old.
   const auto topology = app.topology.load();
   std::vector<Strays> strays(topology->urls.size());
   co_await run_all(topology->urls.size(), [&](std::size_t i) {
@@ -167,11 +167,11 @@ net::awaitable<void> recover_overwrites(App& app) {
   const auto found = std::count_if(strays.begin(), strays.end(),
                                    [](const Strays& s) { return !s.names.empty(); });
   if (found == 0) co_return;
-  auto alone = co_await alone_on_index(app.index);
-  if (!alone || !*alone) {
-    log_line("left staging files no intent names on " + std::to_string(found) +
-             " volumes: other servers share the index, and they may be theirs (gc deletes "
-             "them once they are old)");
+  auto busy = co_await others_writing(app.index);
+  if (!busy || *busy) {
+    log_line("left the staging files no intent names on " + std::to_string(found) +
+             " volumes: other servers sharing the index are writing, and they may be theirs "
+             "(gc deletes them once they are old)");
     co_return;
   }
   co_await run_all(strays.size(), [&](std::size_t i) { return remove_strays(strays[i]); });

@@ -94,15 +94,14 @@ Result<bool> take_identity(I& index, O& owner, std::string_view name) {
   }
 }
 
-// Returns whether this process is the only one holding the index (always, unshared).
+// Returns whether another server holds a key's lease, so that it may be writing volumes
+// (never, unshared).
 template <class I>
-net::awaitable<Result<bool>> alone_on_index(I& index) {
+net::awaitable<Result<bool>> others_writing(I& index) {
   if constexpr (SharedIndex<I>) {
-    auto holders = co_await index.count_holders();
-    if (!holders) co_return holders.error();
-    co_return *holders <= 1;
+    co_return co_await index.others_leasing();
   } else {
-    co_return true;
+    co_return false;
   }
 }
 
