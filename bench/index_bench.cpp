@@ -1,7 +1,7 @@
 // Microbenchmarks of one index backend, chosen at compile time (MKV_BENCH_SQLITE,
 // MKV_BENCH_LMDB or MKV_BENCH_POSTGRES): puts one per apply() and in group-commit batches, gets
 // that hit and miss, and a 1000-key prefix listing, each against an index preloaded with 10k
-// and 1M keys.
+// and 1M keys (MKV_BENCH_KEYS chooses other sizes, e.g. 10000000,100000000).
 //
 // Indexes live in MKV_BENCH_DIR (default /dev/shm, where fsync costs nothing; point it at a
 // disk directory to include the cost of durable commits). Each size is built once per run.
@@ -25,6 +25,7 @@ using BenchIndex = mkv::PostgresIndex;
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -44,13 +45,20 @@ mkv::Record bench_record() {
   return mkv::Record{{"http://volume-1:8080", "http://volume-2:8080"}, 1024};
 }
 
-// Returns the i-th preloaded key; consecutive i land far apart in key order.
+// Returns the i-th preloaded key: under data/(i % 10)/, numbered i / 10, so that keys
+// 0, 10, 20, ... are in key order under data/0/ (the preload writes them in that order, which
+// builds even 100M-key indexes in minutes, not hours).
 std::string data_key(std::uint64_t i) {
   char key[64];
-  const std::uint64_t scattered = i * 2654435761u % 100000000u;
-  std::snprintf(key, sizeof key, "data/%d/object-%08llu.bin", static_cast<int>(i % prefixes),
-                static_cast<unsigned long long>(scattered));
+  std::snprintf(key, sizeof key, "data/%d/object-%010llu.bin", static_cast<int>(i % prefixes),
+                static_cast<unsigned long long>(i / prefixes));
   return key;
+}
+
+// Returns the preloaded key for the n-th lookup of an index of count keys: consecutive n land
+// far apart.
+std::string scattered_key(std::uint64_t n, std::size_t count) {
+  return data_key(n * 2654435761u % count);
 }
 
 std::string new_key(std::uint64_t n) {
@@ -63,7 +71,7 @@ std::string new_key(std::uint64_t n) {
 struct Preloaded {
   std::filesystem::path dir;
   std::unique_ptr<BenchIndex> index;
-  std::vector<std::string> keys;
+  std::size_t count = 0;
 
   ~Preloaded() {
     index.reset();
@@ -120,18 +128,24 @@ Preloaded& preloaded(std::size_t count) {
     std::exit(1);
   }
   slot->index = std::make_unique<BenchIndex>(std::move(*index));
-  slot->keys.reserve(count);
+  slot->count = count;
   std::vector<mkv::Write> batch;
-  for (std::size_t i = 0; i < count; ++i) {
-    slot->keys.push_back(data_key(i));
-    batch.push_back({slot->keys.back(), bench_record()});
-    if (batch.size() == preload_batch || i + 1 == count) {
-      if (!slot->index->apply(batch)) {
-        std::fprintf(stderr, "preload failed\n");
-        std::exit(1);
+  // In key order: prefix by prefix, each prefix's keys in their numbering.
+  for (std::uint64_t p = 0; p < prefixes; ++p) {
+    for (std::uint64_t i = p; i < count; i += prefixes) {
+      batch.push_back({data_key(i), bench_record()});
+      if (batch.size() == preload_batch) {
+        if (!slot->index->apply(batch)) {
+          std::fprintf(stderr, "preload failed\n");
+          std::exit(1);
+        }
+        batch.clear();
       }
-      batch.clear();
     }
+  }
+  if (!batch.empty() && !slot->index->apply(batch)) {
+    std::fprintf(stderr, "preload failed\n");
+    std::exit(1);
   }
   return *slot;
 }
@@ -169,7 +183,7 @@ void BM_get_hit(benchmark::State& state) {
   Preloaded& p = preloaded(static_cast<std::size_t>(state.range(0)));
   std::uint64_t i = 0;
   for (auto _ : state) {
-    auto got = p.index->get(p.keys[i++ * 7919 % p.keys.size()]);
+    auto got = p.index->get(scattered_key(i++, p.count));
     if (!got || !*got) state.SkipWithError("get missed");
     benchmark::DoNotOptimize(got);
   }
@@ -181,7 +195,7 @@ void BM_get_miss(benchmark::State& state) {
   Preloaded& p = preloaded(static_cast<std::size_t>(state.range(0)));
   // Present keys with a suffix: each lands between existing keys.
   std::vector<std::string> missing;
-  for (std::size_t i = 0; i < 4096; ++i) missing.push_back(p.keys[i * 7919 % p.keys.size()] + "~");
+  for (std::size_t i = 0; i < 4096; ++i) missing.push_back(scattered_key(i, p.count) + "~");
   std::uint64_t i = 0;
   for (auto _ : state) {
     auto got = p.index->get(missing[i++ % missing.size()]);
@@ -191,15 +205,19 @@ void BM_get_miss(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-// Args: preloaded keys. Lists the first 1000 keys under one of the prefixes.
+// Args: preloaded keys. Lists 1000 keys under one of the prefixes, from a start key that
+// lands far from the last one's (from the prefix's beginning where it holds only about 1000).
 void BM_list_1000(benchmark::State& state) {
   Preloaded& p = preloaded(static_cast<std::size_t>(state.range(0)));
-  std::vector<std::string> prefix;
-  for (int i = 0; i < prefixes; ++i) prefix.push_back("data/" + std::to_string(i) + "/");
+  // Keys i with 1000 more under their prefix after them: i / 10 + 1000 < count / 10.
+  const std::uint64_t starts = p.count > prefixes * 1001 ? p.count - prefixes * 1001 : 0;
   std::uint64_t i = 0;
   std::int64_t listed = 0;
   for (auto _ : state) {
-    auto keys = p.index->list(prefix[i++ % prefixes], "", 1000);
+    const std::uint64_t from = starts ? i * 2654435761u % starts : i % prefixes;
+    const std::string prefix = "data/" + std::to_string(from % prefixes) + "/";
+    ++i;
+    auto keys = p.index->list(prefix, starts ? data_key(from) : "", 1000);
     if (!keys || keys->size() != 1000) state.SkipWithError("list came up short");
     listed += static_cast<std::int64_t>(keys ? keys->size() : 0);
     benchmark::DoNotOptimize(keys);
@@ -207,12 +225,34 @@ void BM_list_1000(benchmark::State& state) {
   state.SetItemsProcessed(listed);
 }
 
+// The index sizes: MKV_BENCH_KEYS, a comma-separated list (e.g. 10000000,100000000), or
+// 10k and 1M.
+std::vector<std::int64_t> index_sizes() {
+  const char* given = std::getenv("MKV_BENCH_KEYS");
+  std::vector<std::int64_t> out;
+  std::string list = given && *given ? given : "10000,1000000";
+  for (std::size_t at = 0; at <= list.size();) {
+    const std::size_t comma = std::min(list.find(',', at), list.size());
+    const std::string item = list.substr(at, comma - at);
+    char* end = nullptr;
+    const long long n = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || n < prefixes) {
+      std::fprintf(stderr, "MKV_BENCH_KEYS: want key counts of at least %d, got \"%s\"\n",
+                   prefixes, item.c_str());
+      std::exit(2);
+    }
+    out.push_back(n);
+    at = comma + 1;
+  }
+  return out;
+}
+
 void sizes(benchmark::internal::Benchmark* b) {
-  for (const std::int64_t size : {10000, 1000000}) b->Args({size});
+  for (const std::int64_t size : index_sizes()) b->Args({size});
 }
 
 void sizes_and_batches(benchmark::internal::Benchmark* b) {
-  for (const std::int64_t size : {10000, 1000000}) {
+  for (const std::int64_t size : index_sizes()) {
     for (const std::int64_t per_apply : {1, 256, 1024}) b->Args({size, per_apply});
   }
 }

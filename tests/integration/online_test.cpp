@@ -416,7 +416,11 @@ TEST_CASE("kill -9 of serve in the middle of an online rebalance: restart, run i
   std::thread cli([&] {
     cut = run(topology_args(c, four, 2, {"rebalance", "--grace", "2", "--concurrency", "1"}));
   });
-  std::this_thread::sleep_for(700ms);
+  // Killed once the new volume holds some of the copies: mid-job however slow the machine.
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (c.volumes.back()->files().size() < 20 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
   c.server->kill9();
   cli.join();
   INFO(cut.err);
