@@ -3,19 +3,11 @@
 #pragma once
 
 #include "cluster.h"
+#include "test_index.h"
 
 #include "mkv/key.h"
 #include "mkv/placement.h"
 #include "mkv/record.h"
-#include "mkv_config.h"
-
-#if MKV_INDEX_LMDB
-#include "lmdb_index.h"
-#elif MKV_INDEX_POSTGRES
-#include "postgres_index.h"
-#else
-#include "sqlite_index.h"
-#endif
 
 #include <algorithm>
 #include <chrono>
@@ -35,14 +27,6 @@
 #include <unistd.h>
 
 namespace mkv::test {
-
-#if MKV_INDEX_LMDB
-using TestIndex = mkv::LmdbIndex;
-#elif MKV_INDEX_POSTGRES
-using TestIndex = mkv::PostgresIndex;
-#else
-using TestIndex = mkv::SqliteIndex;
-#endif
 
 // Returns the request target of key: "/" and the key percent-encoded.
 inline std::string target_of(std::string_view key) {
@@ -82,17 +66,6 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seco
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return pred();
-}
-
-// Returns every record of the index at db (open it only while no mkv process owns it).
-inline std::map<std::string, mkv::Record> read_index(const std::filesystem::path& db) {
-  auto index = TestIndex::open(index_location(db));
-  REQUIRE_MESSAGE(index.has_value(), "cannot open index " << db.string());
-  auto entries = index->scan("", 100'000'000);
-  REQUIRE(entries.has_value());
-  std::map<std::string, mkv::Record> records;
-  for (auto& e : *entries) records.emplace(std::move(e.key), std::move(e.record));
-  return records;
 }
 
 // Returns the volume of a cluster by URL, or nullptr.

@@ -11,16 +11,7 @@
 #include "mkv/record.h"
 #include "mkv_config.h"
 
-#if MKV_INDEX_LMDB
-#include "lmdb_index.h"
-using TestIndex = mkv::LmdbIndex;
-#elif MKV_INDEX_POSTGRES
-#include "postgres_index.h"
-using TestIndex = mkv::PostgresIndex;
-#else
-#include "sqlite_index.h"
-using TestIndex = mkv::SqliteIndex;
-#endif
+#include "test_index.h"
 
 #include <algorithm>
 #include <chrono>
@@ -41,17 +32,6 @@ std::string target_of(const std::string& key) {
   std::string target = "/";
   target += mkv::encode_key(key);
   return target;
-}
-
-// Returns every record of the index at db.
-std::map<std::string, mkv::Record> read_index(const fs::path& db) {
-  auto index = TestIndex::open(index_location(db));
-  REQUIRE(index.has_value());
-  auto entries = index->scan("", 10'000'000);
-  REQUIRE(entries.has_value());
-  std::map<std::string, mkv::Record> records;
-  for (auto& e : *entries) records.emplace(std::move(e.key), std::move(e.record));
-  return records;
 }
 
 // Returns every file on every volume, as "volume-url/path".

@@ -9,16 +9,7 @@
 #include "mkv/record.h"
 #include "mkv_config.h"
 
-#if MKV_INDEX_LMDB
-#include "lmdb_index.h"
-using TestIndex = mkv::LmdbIndex;
-#elif MKV_INDEX_POSTGRES
-#include "postgres_index.h"
-using TestIndex = mkv::PostgresIndex;
-#else
-#include "sqlite_index.h"
-using TestIndex = mkv::SqliteIndex;
-#endif
+#include "test_index.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -94,17 +85,6 @@ std::map<std::string, std::string> put_all(Cluster& c, const std::vector<std::st
     values[keys[i]] = std::move(value);
   }
   return values;
-}
-
-// Returns every record of the index at db.
-std::map<std::string, mkv::Record> read_index(const fs::path& db) {
-  auto index = TestIndex::open(index_location(db));
-  REQUIRE(index.has_value());
-  auto entries = index->scan("", 10'000'000);
-  REQUIRE(entries.has_value());
-  std::map<std::string, mkv::Record> records;
-  for (auto& e : *entries) records.emplace(std::move(e.key), std::move(e.record));
-  return records;
 }
 
 // Returns where each record's blob is and how big it is: the record without its checksum and

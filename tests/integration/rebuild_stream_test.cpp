@@ -10,16 +10,7 @@
 #include "mkv/rebuild_report.h"
 #include "mkv_config.h"
 
-#if MKV_INDEX_LMDB
-#include "lmdb_index.h"
-using TestIndex = mkv::LmdbIndex;
-#elif MKV_INDEX_POSTGRES
-#include "postgres_index.h"
-using TestIndex = mkv::PostgresIndex;
-#else
-#include "sqlite_index.h"
-using TestIndex = mkv::SqliteIndex;
-#endif
+#include "test_index.h"
 
 #include <doctest/doctest.h>
 
@@ -93,16 +84,6 @@ std::map<std::string, mkv::Record> expected_index(const mkv::synth::TreeSpec& sp
   for (std::uint64_t t = 0; t < mkv::synth::tops(spec); ++t) {
     if (mkv::synth::is_marker_top(spec, t)) add(mkv::synth::marker_of(t), std::nullopt);
   }
-  return records;
-}
-
-std::map<std::string, mkv::Record> read_index(const fs::path& db) {
-  auto index = TestIndex::open(index_location(db));
-  REQUIRE(index.has_value());
-  auto entries = index->scan("", 10'000'000);
-  REQUIRE(entries.has_value());
-  std::map<std::string, mkv::Record> records;
-  for (auto& e : *entries) records.emplace(std::move(e.key), std::move(e.record));
   return records;
 }
 

@@ -7,16 +7,7 @@
 #include "mkv/s3_names.h"
 #include "mkv_config.h"
 
-#if MKV_INDEX_LMDB
-#include "lmdb_index.h"
-using TestIndex = mkv::LmdbIndex;
-#elif MKV_INDEX_POSTGRES
-#include "postgres_index.h"
-using TestIndex = mkv::PostgresIndex;
-#else
-#include "sqlite_index.h"
-using TestIndex = mkv::SqliteIndex;
-#endif
+#include "test_index.h"
 
 #include <filesystem>
 #include <map>
@@ -27,17 +18,6 @@ using namespace mkv::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Returns every record of the index at db.
-std::map<std::string, mkv::Record> read_index(const fs::path& db) {
-  auto index = TestIndex::open(index_location(db));
-  REQUIRE(index.has_value());
-  auto entries = index->scan("", 10'000'000);
-  REQUIRE(entries.has_value());
-  std::map<std::string, mkv::Record> records;
-  for (auto& e : *entries) records.emplace(std::move(e.key), std::move(e.record));
-  return records;
-}
 
 // Runs `mkv rebuild` on the cluster's volumes and index.
 RunResult rebuild(const Cluster& c) {
