@@ -574,7 +574,10 @@ void PostgresServer::start() {
   const pid_t pid = spawn_as_db_user(
       {(bindir() / "postgres").string(), "-D", data_dir_.string(), "-p", std::to_string(port_),
        "-k", dir_.string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
-       "max_connections=200"},
+       "max_connections=200",
+       // Shared memory segments as files in the data directory, removed with it: the posix
+       // default leaves them in /dev/shm when the server is stopped with SIGQUIT.
+       "-c", "dynamic_shared_memory_type=mmap"},
       dir_ / "log", dir_, SIGQUIT);
   // Ready once a connection gets past start-up (PQping says "rejected" while the server
   // starts or recovers).
