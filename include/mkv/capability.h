@@ -3,11 +3,15 @@
 // what a failed one says about the volume's nginx configuration.
 #pragma once
 
+#include "mkv/autoindex.h"
 #include "mkv/key.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mkv {
 
@@ -37,6 +41,31 @@ enum class CapabilityStep {
   return std::string(prefix) + '/' + std::string(reserved_segment) + "/check/";
 }
 
+// How much older than this check's own file a file in the check directory must be to count as
+// left behind (by a check cut short when its volume went away). Checks by several servers
+// sharing a volume run at the same moment (at start-up, or when the volume comes back), each
+// for well under a second, so a younger file may be another server's check under way.
+inline constexpr std::int64_t stale_check_seconds = 600;
+
+// Returns the names of the files in the check directory's listing that checks cut short left
+// behind: those written stale_check_seconds or more before own (this check's moved file, which
+// the listing must name). Both times come from the volume's clock, so a clock that differs
+// from mkv's does not matter. Empty when own is not listed.
+[[nodiscard]] inline std::vector<std::string> leftover_checks(
+    const std::vector<ListingEntry>& listing, std::string_view own) {
+  const auto mine = std::find_if(listing.begin(), listing.end(), [&](const ListingEntry& e) {
+    return e.name == own && e.kind == ListingKind::file;
+  });
+  std::vector<std::string> out;
+  if (mine == listing.end()) return out;
+  for (const auto& e : listing) {
+    if (e.kind == ListingKind::file && e.mtime + stale_check_seconds <= mine->mtime) {
+      out.push_back(e.name);
+    }
+  }
+  return out;
+}
+
 // Returns what a step answered with status means when it is not what mkv needs: the problem and
 // the nginx directive that fixes it; nullopt when the step went as needed. listed_json is
 // whether the list step's body parsed as an nginx JSON listing that names the moved file.
@@ -53,7 +82,8 @@ enum class CapabilityStep {
       }
       if (status == 413) return "PUT" + answered + ": add `client_max_body_size 0;`";
       if (status == 403) {
-        return "PUT" + answered + ": let mkv's host write (`limit_except`) and nginx write its root";
+        return "PUT" + answered +
+               ": let mkv's host write (`limit_except`) and nginx write its root";
       }
       return "PUT" + answered;
     case CapabilityStep::move:

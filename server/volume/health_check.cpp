@@ -11,17 +11,16 @@
 #include <algorithm>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace mkv {
 
 namespace {
 
-// Returns whether a listing names the file called name.
-bool lists(const std::string& body, const std::string& name) {
-  auto entries = parse_autoindex(body);
-  if (!entries) return false;
-  return std::any_of(entries->begin(), entries->end(), [&](const ListingEntry& e) {
-    return e.name == name && e.kind == ListingKind::file;
+// Returns whether a listing names the check's moved file.
+bool lists(const std::vector<ListingEntry>& entries, const std::string& token) {
+  return std::any_of(entries.begin(), entries.end(), [&](const ListingEntry& e) {
+    return e.name == token + ".moved" && e.kind == ListingKind::file;
   });
 }
 
@@ -44,8 +43,7 @@ bool step_passed(VolumePool& volume, const VolumeReply& reply, CapabilityStep st
 
 net::awaitable<void> probe(VolumePool& volume, std::chrono::milliseconds timeout) {
   const std::string target = volume.volume().path + '/' + std::string(reserved_segment) + '/';
-  const std::string head =
-      request_head("HEAD", target, volume.volume(), volume.options().signing);
+  const std::string head = request_head("HEAD", target, volume.volume(), volume.options().signing);
   auto connection = co_await volume.acquire(timeout);
   if (!connection) co_return;  // acquire recorded the failure
   auto& stream = *connection->stream;
@@ -55,7 +53,8 @@ net::awaitable<void> probe(VolumePool& volume, std::chrono::milliseconds timeout
   http::response_parser<http::empty_body> parser;
   parser.skip(true);  // the answer to a HEAD has no body
   boost::system::error_code rec;
-  if (!wec) std::tie(rec, std::ignore) = co_await http::async_read(stream, buffer, parser, as_values);
+  if (!wec)
+    std::tie(rec, std::ignore) = co_await http::async_read(stream, buffer, parser, as_values);
   const auto ec = wec ? wec : rec;
   if (ec) {
     volume.observe(Seen::failed, transport_error(volume.volume(), "probe", ec).detail);
@@ -71,8 +70,6 @@ namespace {
 net::awaitable<void> run_check(VolumePool& volume) {
   const std::string token = random_token(2);
   const std::string& prefix = volume.volume().path;
-  // What a check that was cut short left (the volume died mid-check) goes first.
-  (void)co_await volume_delete(volume, capability_directory(prefix));
   const std::string staged = capability_target(prefix, token, false);
   const std::string moved = capability_target(prefix, token, true);
 
@@ -88,10 +85,19 @@ net::awaitable<void> run_check(VolumePool& volume) {
     co_return;
   }
   auto listing = co_await volume_get(volume, capability_directory(prefix), 1 << 20);
-  const bool listed = listing && lists(listing->body, token + ".moved");
+  const auto entries =
+      listing ? parse_autoindex(listing->body) : Result<std::vector<ListingEntry>>(listing.error());
+  // What checks cut short left (their volume went away mid-check) goes, but never what may be
+  // another server's check under way: other servers sharing the volume check it too.
+  const auto leftovers =
+      entries ? leftover_checks(*entries, token + ".moved") : std::vector<std::string>{};
   const VolumeReply list_reply =
       listing ? VolumeReply(listing->status) : VolumeReply(listing.error());
-  const bool list_ok = step_passed(volume, list_reply, CapabilityStep::list, listed);
+  const bool list_ok =
+      step_passed(volume, list_reply, CapabilityStep::list, entries && lists(*entries, token));
+  for (const auto& name : leftovers) {
+    (void)co_await volume_delete(volume, capability_directory(prefix) + name);
+  }
   auto delete_reply = co_await volume_delete(volume, moved);
   if (!list_ok || !step_passed(volume, delete_reply, CapabilityStep::remove)) co_return;
   volume.observe(Seen::capable);

@@ -1,12 +1,14 @@
 // Staying available when a volume fails, on real nginx volumes and the real binary: a killed or
 // frozen volume is seen down within 5 s, every key stays readable, PUTs fail fast (or, with
 // --write-fallback, make r copies on live volumes), a returning volume is up again, and a volume
-// configured without MOVE is unwritable from the start, with the directive named.
+// configured without MOVE is unwritable from the start, with the directive named; the capability
+// check never removes another server's check under way.
 #include "fault.h"
 
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -199,6 +201,25 @@ TEST_CASE("a volume without MOVE (the spec's nginx block) is unwritable from the
   std::string elsewhere = "other";
   while (placed_on(elsewhere, urls, 2, 2)) elsewhere += "+";
   CHECK(c.put(target_of(elsewhere), "fine").status == 201);
+}
+
+TEST_CASE("the capability check leaves another server's check alone and removes old leftovers") {
+  // Servers sharing volumes check them at the same moment (a restart of them all, a volume
+  // that came back): one server's check must not remove the file another's is working on.
+  Cluster c;
+  c.server.reset();
+  for (const auto& v : c.volumes) {
+    v->write(".mkv/check/other-server", "mkv capability check\n");
+    v->write(".mkv/check/cut-short.moved", "mkv capability check\n");
+    const auto old = std::filesystem::last_write_time(v->data_dir() / ".mkv/check/other-server") -
+                     std::chrono::hours(1);
+    std::filesystem::last_write_time(v->data_dir() / ".mkv/check/cut-short.moved", old);
+  }
+  c.server = std::make_unique<Server>(c.db(), c.urls(), 2);
+  for (const auto& url : c.urls()) CHECK(wait_for_state(c.port(), url, "up") < 5s);
+  for (const auto& v : c.volumes) {
+    CHECK(v->files() == std::vector<std::string>{".mkv/check/other-server"});
+  }
 }
 
 TEST_CASE("/.mkv/health: JSON for GET, the length for HEAD, 405 for the rest") {

@@ -4,8 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 using mkv::CapabilityStep;
 
@@ -13,6 +15,45 @@ TEST_CASE("the check works under the volume's /.mkv/check/") {
   CHECK(mkv::capability_target("", "0f1e", false) == "/.mkv/check/0f1e");
   CHECK(mkv::capability_target("/blobs", "0f1e", true) == "/blobs/.mkv/check/0f1e.moved");
   CHECK(mkv::capability_directory("/blobs") == "/blobs/.mkv/check/");
+}
+
+TEST_CASE(
+    "leftover_checks: files at least ten minutes older than this check's own, by the volume's "
+    "clock") {
+  using mkv::ListingEntry;
+  using mkv::ListingKind;
+  const std::int64_t now = 1'800'000'000;
+  const auto file = [](std::string name, std::int64_t mtime) {
+    return ListingEntry{std::move(name), ListingKind::file, 21, mtime};
+  };
+  struct Case {
+    const char* what;
+    std::vector<ListingEntry> listing;
+    std::vector<std::string> leftovers;
+  };
+  const Case cases[] = {
+      {"only this check's file", {file("a1.moved", now)}, {}},
+      {"another server's check under way", {file("b2", now - 1), file("a1.moved", now)}, {}},
+      {"just younger than the limit", {file("b2.moved", now - 599), file("a1.moved", now)}, {}},
+      {"exactly the limit", {file("b2.moved", now - 600), file("a1.moved", now)}, {"b2.moved"}},
+      {"old leftovers, staged and moved",
+       {file("c3", now - 86400), file("a1.moved", now), file("d4.moved", now - 3600)},
+       {"c3", "d4.moved"}},
+      {"a directory is never one",
+       {ListingEntry{"sub", ListingKind::directory, 0, 0}, file("a1.moved", now)},
+       {}},
+      {"own file not listed: nothing is judged", {file("c3", now - 86400)}, {}},
+      {"own name listed as a directory: nothing is judged",
+       {ListingEntry{"a1.moved", ListingKind::directory, 0, now}, file("c3", now - 86400)},
+       {}},
+      {"a future-dated file (clock set back) stays",
+       {file("e5", now + 3600), file("a1.moved", now)},
+       {}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    CHECK(mkv::leftover_checks(c.listing, "a1.moved") == c.leftovers);
+  }
 }
 
 TEST_CASE("capability_problem: what each step's answer says") {
@@ -46,7 +87,8 @@ TEST_CASE("capability_problem: what each step's answer says") {
        "GET of a directory answered 404: add `autoindex on; autoindex_format json;`"},
       {CapabilityStep::remove, 204, true, std::nullopt},
       {CapabilityStep::remove, 200, true, std::nullopt},
-      {CapabilityStep::remove, 405, true, "DELETE answered 405: add `dav_methods PUT DELETE MOVE;`"},
+      {CapabilityStep::remove, 405, true,
+       "DELETE answered 405: add `dav_methods PUT DELETE MOVE;`"},
   };
   for (const auto& c : cases) {
     CAPTURE(static_cast<int>(c.step));
