@@ -6,25 +6,28 @@
 #include "api/overwrite.h"
 #include "health/auto_repair.h"
 #include "health/watch.h"
-#include "jobs/rebalance_job.h"
 #include "http/connection.h"
 #include "http/gate_wait.h"
-#include "index/shared.h"
 #include "http/listener.h"
+#include "index/shared.h"
+#include "jobs/rebalance_job.h"
 #include "log.h"
 #include "s3/connection.h"
-#include "s3/uploads.h"
 #include "s3/service.h"
+#include "s3/uploads.h"
 
 #include "mkv_config.h"
 
 
 #include <algorithm>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <utility>
@@ -137,6 +140,34 @@ net::awaitable<void> start_serving(App& app, tcp::acceptor& acceptor, tcp::accep
   });
 }
 
+// Checks this server's claim on a shared index every second, on a thread of its own (each check
+// is a round trip to the database), until it is stopped. A claim lost with its database
+// session (the database restarted or failed over) is taken again at once, before an offline
+// job (rebuild, verify...) could claim the index; if one did meanwhile, this server stops, as
+// it must not write beside it. Nothing to do for an index in files.
+template <class Owner>
+std::jthread keep_claim_thread(Owner& owner) {
+  if constexpr (index_in_files) return {};
+  return std::jthread([&owner](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    bool reached = true;
+    for (;;) {
+      std::unique_lock lock(mutex);
+      if (wake.wait_for(lock, stop, 1s, [] { return false; }) || stop.stop_requested()) return;
+      lock.unlock();
+      if (const auto lost = keep_claim<IndexBackend>(owner, reached); !lost.empty()) {
+        log_line(
+            "stopping: this server lost its claim on the index with its database session, "
+            "and cannot take it again: " +
+            lost);
+        std::raise(SIGTERM);  // stop_on_signal stops the server as for any SIGTERM
+        return;
+      }
+    }
+  });
+}
+
 // Opens a listening socket on bind:port; returns false after logging why it cannot.
 bool listen_on(tcp::acceptor& acceptor, const std::string& bind, std::uint16_t port,
                std::string_view what) {
@@ -210,6 +241,7 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
                "\"; keys this server's last process left leased are free after the lease time");
     }
   }
+  const std::jthread claim_keeper = keep_claim_thread(*owner);
   tcp::acceptor admin(io);
   if (!listen_on(admin, settings.admin_bind, settings.admin_port, "(admin) ")) return 1;
   const std::string admin_address = admin.local_endpoint().address().to_string() + ':' +

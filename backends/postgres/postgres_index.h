@@ -36,11 +36,15 @@ class PostgresIndex {
   // that dies releases it with its connection.
   class Ownership {
    public:
-    explicit Ownership(pg::Connection conn) : conn_(std::move(conn)) {}
+    explicit Ownership(pg::Connection conn, std::string conninfo = {}, std::string role = {})
+        : conn_(std::move(conn)), conninfo_(std::move(conninfo)), role_(std::move(role)) {}
 
    private:
     friend class PostgresIndex;
     pg::Connection conn_;
+    std::string conninfo_;  // where to claim the index again (keep_claim); "" for a job lock
+    std::string role_;
+    std::string identity_;  // the name taken on this session (take_identity), if any
   };
 
   static Result<PostgresIndex> open(const std::string& conninfo);
@@ -48,6 +52,18 @@ class PostgresIndex {
   // reached).
   static bool exists(const std::string& conninfo);
   static Result<Ownership> claim(const std::string& conninfo, std::string_view role);
+  // What keep_claim found.
+  struct ClaimKept {
+    bool taken_again = false;  // the claim's session was gone, and a new one claimed the index
+    std::string lost;          // if not empty, why the claim cannot be taken again: another
+                               // process claimed the index meanwhile
+  };
+  // Checks (one round trip) that owner's session still holds its claim. A session lost with
+  // the database (a restart, or a failover to a standby, which never had the primary's locks)
+  // took the claim with it: then a new session claims the index again, with owner's identity
+  // (its earlier leases are this process's own, so they stay). An error if the database cannot
+  // be reached (the next call tries again).
+  static Result<ClaimKept> keep_claim(Ownership& owner);
   // Creates the schema mkv_rebuild afresh (dropping what an earlier attempt left) and returns
   // an index writing into it.
   static Result<PostgresIndex> open_replacement(const std::string& conninfo);

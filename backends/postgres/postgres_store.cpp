@@ -125,12 +125,11 @@ bool PostgresIndex::exists(const std::string& conninfo) {
   return rows && PQntuples(rows->get()) == 1 && bool_at(rows->get(), 0, 0);
 }
 
-Result<PostgresIndex::Ownership> PostgresIndex::claim(const std::string& conninfo,
-                                                     std::string_view role) {
-  // No schema is created here: a command that finds no index (exists()) must not be shown one.
-  auto conn = connect(conninfo);
-  if (!conn) return conn.error();
-  PGconn* c = conn->get();
+namespace {
+
+// Claims the index on c for role (see PostgresIndex::claim) and names c's session after this
+// process and role. Returns "" once it is claimed, else what says who holds it.
+Result<std::string> claim_on(PGconn* c, const std::string& conninfo, std::string_view role) {
   const bool shared = role == "serve";
   Params lock;
   lock.integer(control_lock_class).integer(owner_lock);
@@ -150,9 +149,8 @@ Result<PostgresIndex::Ownership> PostgresIndex::claim(const std::string& conninf
     const std::string who = holders && PQntuples(holders->get()) == 1
                                 ? bytes_at(holders->get(), 0, 0)
                                 : std::string("unknown");
-    return Error::database("index " + describe(conninfo) +
-                           " is in use by another mkv process (" + who + ")" +
-                           (shared ? "" : "; stop every mkv serve using it first"));
+    return "index " + describe(conninfo) + " is in use by another mkv process (" + who + ")" +
+           (shared ? "" : "; stop every mkv serve using it first");
   }
   char host[256] = {};
   (void)gethostname(host, sizeof host - 1);
@@ -165,17 +163,56 @@ Result<PostgresIndex::Ownership> PostgresIndex::claim(const std::string& conninf
   auto named = exec(c, "name this holder", "SELECT set_config('application_name', $1::text, false)",
                     me);
   if (!named) return named.error();
-  return Ownership(std::move(*conn));
+  return std::string();
 }
 
-Result<bool> PostgresIndex::take_identity(Ownership& owner, std::string_view name) {
-  PGconn* c = owner.conn_.get();
+// Takes the lock that names a serve (see PostgresIndex::take_identity) on c; false if another
+// session holds it.
+Result<bool> lock_identity(PGconn* c, std::string_view name) {
   Params lock;
   lock.integer(identity_lock_class).text(name);
   auto taken = exec(c, "take this server's identity",
                     "SELECT pg_try_advisory_lock($1::int4, hashtext($2::text))", lock);
   if (!taken) return taken.error();
-  if (!bool_at(taken->get(), 0, 0)) return false;
+  return bool_at(taken->get(), 0, 0);
+}
+
+}  // namespace
+
+Result<PostgresIndex::Ownership> PostgresIndex::claim(const std::string& conninfo,
+                                                      std::string_view role) {
+  // No schema is created here: a command that finds no index (exists()) must not be shown one.
+  auto conn = connect(conninfo);
+  if (!conn) return conn.error();
+  auto claimed = claim_on(conn->get(), conninfo, role);
+  if (!claimed) return claimed.error();
+  if (!claimed->empty()) return Error::database(*claimed);
+  return Ownership(std::move(*conn), conninfo, std::string(role));
+}
+
+Result<PostgresIndex::ClaimKept> PostgresIndex::keep_claim(Ownership& owner) {
+  if (exec(owner.conn_.get(), "check the claim's session", "SELECT 1")) return ClaimKept{};
+  auto conn = connect(owner.conninfo_);
+  if (!conn) return conn.error();
+  auto claimed = claim_on(conn->get(), owner.conninfo_, owner.role_);
+  if (!claimed) return claimed.error();
+  if (!claimed->empty()) return ClaimKept{false, *claimed};
+  if (!owner.identity_.empty()) {
+    // Nobody else can hold it (the name is this process's listening address), unless the old
+    // session lingers on the database: then it goes when that session does.
+    auto named = lock_identity(conn->get(), owner.identity_);
+    if (!named) return named.error();
+  }
+  owner.conn_ = std::move(*conn);
+  return ClaimKept{true, {}};
+}
+
+Result<bool> PostgresIndex::take_identity(Ownership& owner, std::string_view name) {
+  PGconn* c = owner.conn_.get();
+  auto taken = lock_identity(c, name);
+  if (!taken) return taken.error();
+  if (!*taken) return false;
+  owner.identity_ = std::string(name);
   // Whoever had the name before is gone (its session released the lock): its leases and its
   // last commit mark are nobody's now.
   const std::string prefix = std::string(name) + "/";

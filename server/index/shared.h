@@ -5,6 +5,7 @@
 #pragma once
 
 #include "asio.h"
+#include "log.h"
 
 #include "mkv/error.h"
 
@@ -91,6 +92,30 @@ Result<bool> take_identity(I& index, O& owner, std::string_view name) {
     return index.take_identity(owner, name);
   } else {
     return false;
+  }
+}
+
+// Keeps the claim owner holds on an index several servers share from being lost with its
+// database session (see PostgresIndex::keep_claim): returns "" while it holds, else why it
+// cannot be taken again (then this server must stop). Logs a claim taken again, and a database
+// it cannot reach (once until it is reached again; reached says whether the last call did).
+// Blocks on the database: call it from a thread of its own. Unshared, the claim is a lock on
+// the index's files, held while the process lives: always "".
+template <class I, class O>
+std::string keep_claim(O& owner, bool& reached) {
+  if constexpr (SharedIndex<I>) {
+    auto kept = I::keep_claim(owner);
+    if (!kept) {
+      if (reached)
+        log_line("cannot check this server's claim on the index: " + message(kept.error()));
+      reached = false;
+      return {};
+    }
+    reached = true;
+    if (kept->taken_again) log_line("claimed the index again: its session had been lost");
+    return kept->lost;
+  } else {
+    return {};
   }
 }
 

@@ -1,8 +1,9 @@
 // Several `mkv serve` processes on one shared index (PostgreSQL) behave as one server: what one
 // stores every other serves, writes of one key are serialized across them (a lease per key in
 // the database), the a vs a/b rule holds across them, a server that dies mid-write blocks its
-// key only until its lease expires, and acknowledged writes survive a database failover to a
-// synchronous standby.
+// key only until its lease expires, acknowledged writes survive a database failover to a
+// synchronous standby, and a server's claim on the index survives a restart or failover of
+// the database.
 //
 // Only a shared index can be shared: on SQLite and LMDB each case says so and returns.
 #include "harness.h"
@@ -363,6 +364,49 @@ TEST_CASE("kill -9 of a server mid-write blocks its key only until the lease exp
   CHECK(s.agreed_value(key) == "again through server 0");
 }
 
+TEST_CASE("a server claims the index again after a database restart: rebuild stays refused") {
+  if (unshared_index()) return;
+#ifndef MKV_HAVE_POSTGRES_FIXTURE
+  MESSAGE(
+      "skipped: the restart starts a PostgreSQL server of its own, and the test fixture "
+      "(tests/support/postgres_server.h) was built without libpq");
+#else
+  // A database server of the test's own, not the shared one, since the test restarts it.
+  PostgresServer database;
+  database.create_database("mkv_claim");
+  const std::string uri = database.uri("mkv_claim");
+  Servers s(1, 3, 2, uri);
+  REQUIRE(request(s.port(0), "PUT", "/before", "stored before the restart").status == 201);
+  const auto rebuild = [&] {
+    return run({"-d", uri, "-v", join_urls(s.urls()), "-r", "2", "rebuild"});
+  };
+  const auto before = rebuild();
+  CHECK(before.exit_code == 1);
+  CHECK(before.err.find("is in use by another mkv process") != std::string::npos);
+
+  // The restart ends every session, and the serve's claim (a session lock) with it.
+  database.stop();
+  database.start();
+  const auto restarted = Clock::now();
+  while (s.servers[0]->log().find("claimed the index again") == std::string::npos) {
+    REQUIRE_MESSAGE(seconds_since(restarted) < 10, s.servers[0]->log());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  MESSAGE("claimed again " << seconds_since(restarted) << " s after the restart");
+  const auto after = rebuild();
+  CHECK(after.exit_code == 1);
+  CHECK(after.err.find("is in use by another mkv process") != std::string::npos);
+  // And it serves on: reads and writes reach the database again.
+  unsigned status = 0;
+  while ((status = request(s.port(0), "PUT", "/after", "stored after it").status) != 201 &&
+         seconds_since(restarted) < 20) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(status == 201);
+  CHECK(request(s.port(0), "GET", "/before").status == 302);
+#endif
+}
+
 TEST_CASE("failover to a synchronous standby loses no acknowledged write") {
   if (unshared_index()) return;
 #ifndef MKV_HAVE_POSTGRES_FIXTURE
@@ -516,5 +560,18 @@ TEST_CASE("failover to a synchronous standby loses no acknowledged write") {
   MESSAGE(by_key.size() << " keys checked; " << stray
                         << " unacknowledged new keys left copies on the volumes; " << dangling
                         << " unacknowledged keys indexed without copies");
+
+  // The promoted standby never had the servers' claims (session locks): each takes its claim
+  // again, so an offline job is refused there too.
+  const auto promoted_at = Clock::now();
+  for (const auto& server : s.servers) {
+    while (server->log().find("claimed the index again") == std::string::npos) {
+      REQUIRE_MESSAGE(seconds_since(promoted_at) < 10, server->log());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  const auto rebuild = run({"-d", uri, "-v", join_urls(s.urls()), "-r", "2", "rebuild"});
+  CHECK(rebuild.exit_code == 1);
+  CHECK(rebuild.err.find("is in use by another mkv process") != std::string::npos);
 #endif
 }
