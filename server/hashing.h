@@ -5,6 +5,8 @@
 
 #include "asio.h"
 
+#include <boost/asio/experimental/concurrent_channel.hpp>
+
 #include "mkv/checksum.h"
 #include "mkv/sha256.h"
 
@@ -40,5 +42,53 @@ inline net::awaitable<void> hash_piece(net::thread_pool& hashers, Md5Stream& md5
       },
       net::use_awaitable);
 }
+
+// Hashes the pieces of one body in order on the hashers pool, behind the IO that hands them
+// over: the relay goes on reading and sending while up to a few pieces wait to be hashed,
+// instead of waiting for each piece's hash before the next. A piece's bytes must stay put until
+// a call to hashed() has counted it; every piece handed over must be counted (all()) before
+// the hasher is destroyed.
+class PieceHasher {
+ public:
+  // At most `capacity` pieces may be handed over and not yet counted.
+  PieceHasher(net::thread_pool& hashers, const net::any_io_executor& io, Md5Stream& md5,
+              Sha256Stream* sha256, std::size_t capacity)
+      : order_(net::make_strand(hashers)), md5_(md5), sha256_(sha256), hashed_(io, capacity) {}
+  PieceHasher(const PieceHasher&) = delete;
+  PieceHasher& operator=(const PieceHasher&) = delete;
+
+  // Hands the next piece over. A small one with nothing ahead of it is hashed at once, where
+  // that costs less than handing it over.
+  void add(std::span<const char> piece) {
+    ++pending_;
+    if (piece.size() < hash_elsewhere_from && pending_ == 1) {
+      hash(piece);
+      return;
+    }
+    net::post(order_, [this, piece] { hash(piece); });
+  }
+  // Waits until the oldest piece not yet counted is hashed, and counts it.
+  net::awaitable<void> hashed() {
+    co_await hashed_.async_receive(as_values);
+    --pending_;
+  }
+  // Waits until every piece handed over is hashed.
+  net::awaitable<void> all() {
+    while (pending_ > 0) co_await hashed();
+  }
+
+ private:
+  void hash(std::span<const char> piece) {
+    md5_.update(piece);
+    if (sha256_) sha256_->update(piece);
+    hashed_.try_send(boost::system::error_code{});
+  }
+
+  net::strand<net::thread_pool::executor_type> order_;  // one piece at a time, in order
+  Md5Stream& md5_;
+  Sha256Stream* sha256_;
+  net::experimental::concurrent_channel<void(boost::system::error_code)> hashed_;
+  std::size_t pending_ = 0;
+};
 
 }  // namespace mkv

@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -90,44 +91,57 @@ net::awaitable<void> read_piece(BodySource& body, std::span<char> out, Result<st
   got = co_await body.read(out);
 }
 
+// How many pieces of a PUT body may wait to be hashed while the relay goes on (each holds a
+// buffer of piece_size).
+constexpr std::size_t hash_lag = 2;
+
 // Streams the request body to every upload as it arrives, starting with the first piece
 // (already read into current, n bytes; a body that was whole in it is still there after),
-// reading the next piece from the client and hashing the current one while it goes to the
-// volumes. Stops early once an upload fails (the PUT is lost anyway); returns the body's size
-// and leaves its MD5 in md5.
-
+// reading the next piece from the client while the current one goes to the volumes, and
+// handing each piece to hasher, which hashes it behind the relay (up to hash_lag pieces behind).
+// Stops early once an upload fails (the PUT is lost anyway); returns the body's size once
+// every piece is hashed.
 net::awaitable<Result<std::uint64_t>> relay_body(BodySource& body,
                                                  std::vector<std::unique_ptr<Upload>>& uploads,
                                                  std::vector<char>& current, std::size_t n,
-                                                 net::thread_pool& hashers, Md5Stream& md5,
-                                                 Sha256Stream* sha256) {
-  std::vector<char> next(body.done() ? 0 : current.size());
+                                                 PieceHasher& hasher) {
+  std::deque<std::vector<char>> hashing;  // the buffers of pieces being hashed, oldest first
   Result<std::size_t> got = n;
-  std::uint64_t total = 0;
+  Result<std::uint64_t> total = std::uint64_t{0};
   for (;;) {
-    if (!got) co_return got.error();
-    total += *got;
+    if (!got) {
+      total = got.error();
+      break;
+    }
+    *total += *got;
     const net::const_buffer piece = net::buffer(current.data(), *got);
-    const std::span<const char> bytes(current.data(), *got);
+    hasher.add(std::span<const char>(current.data(), *got));
     if (body.done()) {
-      co_await run_all(2, [&](std::size_t i) {
-        return i == 0 ? send_piece(uploads, piece, true)
-                      : hash_piece(hashers, md5, bytes, sha256);
-      });
-      co_return total;
+      co_await send_piece(uploads, piece, true);
+      break;
+    }
+    // The next piece's buffer: a new one while few pieces wait to be hashed, else the oldest's.
+    std::vector<char> next;
+    if (hashing.size() < hash_lag) {
+      next.resize(current.size());
+    } else {
+      co_await hasher.hashed();
+      next = std::move(hashing.front());
+      hashing.pop_front();
     }
     Result<std::size_t> following = std::size_t{0};
-    co_await run_all(3, [&](std::size_t i) {
-      if (i == 0) return send_piece(uploads, piece, false);
-      return i == 1 ? read_piece(body, next, following)
-                    : hash_piece(hashers, md5, bytes, sha256);
+    co_await run_all(2, [&](std::size_t i) {
+      return i == 0 ? send_piece(uploads, piece, false) : read_piece(body, next, following);
     });
+    hashing.push_back(std::move(current));  // (its bytes stay where they are)
+    current = std::move(next);
     const bool failed = std::any_of(uploads.begin(), uploads.end(),
                                     [](const auto& u) { return u->reply().has_value(); });
-    if (failed) co_return total;
-    std::swap(current, next);
+    if (failed) break;
     got = std::move(following);
   }
+  co_await hasher.all();  // before the buffers go
+  co_return total;
 }
 
 // Deletes the directory key/ at each destination (a DELETE of a directory removes what is in
@@ -192,8 +206,9 @@ net::awaitable<Result<FanOut>> fan_out(App& app, BodySource& body, std::string k
   Md5Stream md5;
   std::optional<Sha256Stream> sha256;
   if (want_sha256) sha256.emplace();
-  auto size = co_await relay_body(body, uploads, first, *n, app.hashers, md5,
-                                  sha256 ? &*sha256 : nullptr);
+  PieceHasher hasher(app.hashers, co_await net::this_coro::executor, md5,
+                     sha256 ? &*sha256 : nullptr, hash_lag + 1);
+  auto size = co_await relay_body(body, uploads, first, *n, hasher);
   if (!size) co_return size.error();
   FanOut out;
   out.size = *size;
