@@ -81,7 +81,7 @@ struct Preloaded {
 };
 
 // Returns where the index of count keys lives: a file in dir, or a new database.
-std::string location(const std::filesystem::path& dir, std::size_t count) {
+std::string location([[maybe_unused]] const std::filesystem::path& dir, std::size_t count) {
 #if defined(MKV_BENCH_POSTGRES)
   const char* server = std::getenv("MKV_BENCH_PG");
   if (!server) {

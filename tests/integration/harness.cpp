@@ -378,7 +378,7 @@ std::string database_for(const fs::path& path) {
 std::mutex databases_mutex;
 std::set<std::string> databases_made;
 
-[[noreturn]] void no_postgres() {
+[[noreturn, maybe_unused]] void no_postgres() {
   throw std::runtime_error(
       "MKV_INDEX=postgres, but the test harness was built without libpq "
       "(tests/support/postgres_server.h): install libpq-dev and reconfigure");
