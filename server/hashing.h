@@ -11,6 +11,7 @@
 #include "mkv/sha256.h"
 
 #include <cstddef>
+#include <memory>
 #include <span>
 
 namespace mkv {
@@ -53,7 +54,10 @@ class PieceHasher {
   // At most `capacity` pieces may be handed over and not yet counted.
   PieceHasher(net::thread_pool& hashers, const net::any_io_executor& io, Md5Stream& md5,
               Sha256Stream* sha256, std::size_t capacity)
-      : order_(net::make_strand(hashers)), md5_(md5), sha256_(sha256), hashed_(io, capacity) {}
+      : order_(net::make_strand(hashers)),
+        md5_(md5),
+        sha256_(sha256),
+        hashed_(std::make_shared<Acks>(io, capacity)) {}
   PieceHasher(const PieceHasher&) = delete;
   PieceHasher& operator=(const PieceHasher&) = delete;
 
@@ -63,13 +67,20 @@ class PieceHasher {
     ++pending_;
     if (piece.size() < hash_elsewhere_from && pending_ == 1) {
       hash(piece);
+      hashed_->try_send(boost::system::error_code{});
       return;
     }
-    net::post(order_, [this, piece] { hash(piece); });
+    // The acknowledgement wakes the relay, which may finish and destroy this hasher before
+    // try_send returns on the hashing thread: the job holds the channel itself, and touches
+    // nothing of the hasher after the hash.
+    net::post(order_, [this, acks = hashed_, piece] {
+      hash(piece);
+      acks->try_send(boost::system::error_code{});
+    });
   }
   // Waits until the oldest piece not yet counted is hashed, and counts it.
   net::awaitable<void> hashed() {
-    co_await hashed_.async_receive(as_values);
+    co_await hashed_->async_receive(as_values);
     --pending_;
   }
   // Waits until every piece handed over is hashed.
@@ -78,16 +89,17 @@ class PieceHasher {
   }
 
  private:
+  using Acks = net::experimental::concurrent_channel<void(boost::system::error_code)>;
+
   void hash(std::span<const char> piece) {
     md5_.update(piece);
     if (sha256_) sha256_->update(piece);
-    hashed_.try_send(boost::system::error_code{});
   }
 
   net::strand<net::thread_pool::executor_type> order_;  // one piece at a time, in order
   Md5Stream& md5_;
   Sha256Stream* sha256_;
-  net::experimental::concurrent_channel<void(boost::system::error_code)> hashed_;
+  std::shared_ptr<Acks> hashed_;  // one acknowledgement per piece hashed, in order
   std::size_t pending_ = 0;
 };
 

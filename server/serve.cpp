@@ -206,6 +206,9 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
   const unsigned threads =
       settings.threads ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
 
+  // The hashing threads, made before the io_contexts so that they outlive them: a request cut
+  // off at shutdown is destroyed with its io_context, and may hold a strand of the pool.
+  net::thread_pool hashers(threads);
   // One io_context per thread: a connection stays on the io_context that accepted it, so its
   // handlers never cross threads (no strand, no handing work between threads); only the index
   // writer and the key locks post to it from elsewhere. Each is kept running while idle.
@@ -220,7 +223,6 @@ int run_server(const std::string& location, Topology topology, const ServerSetti
   const std::size_t volume_count = topology.volumes.size();
   const std::size_t replicas = topology.replicas;
   CurrentTopology current(std::move(topology));
-  net::thread_pool hashers(threads);
   Metrics metrics;
   App app{settings, current, *index, writer, locks, volumes, gate, connections, hashers, metrics};
 

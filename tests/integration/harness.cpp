@@ -687,6 +687,11 @@ int Server::stop() {
     kill_group_and_reap(pid_);
   }
   pid_ = -1;
+  if (code > 0 && code < 128) {
+    // A failed exit (a sanitizer's report, say) is explained only in the log, which goes with
+    // the test's temp directory: show it where the test's output is kept.
+    std::fprintf(stderr, "mkv exited with %d on SIGTERM; its log:\n%s\n", code, log().c_str());
+  }
   return code;
 }
 

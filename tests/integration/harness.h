@@ -201,7 +201,8 @@ class Server {
   [[nodiscard]] std::string log() const;
 
   // Stops mkv with SIGTERM (SIGKILL after 10 s) and returns its exit code (128 + signal if a
-  // signal ended it). Returns -1 if it was not running.
+  // signal ended it); a failed exit (1 to 127) also prints its log to stderr. Returns -1 if it
+  // was not running.
   int stop();
   // Kills mkv with SIGKILL, as a crash would, and reaps it.
   void kill9();
